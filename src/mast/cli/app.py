@@ -1,0 +1,74 @@
+"""The root Typer app, global options, and the one place errors become exit codes.
+
+Command modules (`mast.cli.<group>`) register themselves on the apps defined here; `main`
+imports them so that `mast --help` lists everything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from mast.errors import InvalidInput, MastError
+
+app = typer.Typer(
+    name="mast",
+    help="A system of record for frontier-AI safety frameworks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+framework_app = typer.Typer(help="Framework files: check, publish, diff.", no_args_is_help=True)
+record_app = typer.Typer(help="Append records to the workspace's log.", no_args_is_help=True)
+app.add_typer(framework_app, name="framework")
+app.add_typer(record_app, name="record")
+
+#: stdout for results, stderr for messages; both honour NO_COLOR and a non-terminal.
+out = Console()
+err = Console(stderr=True)
+
+COMMAND_MODULES = ("framework", "records", "status", "demo")
+
+
+@dataclass
+class State:
+    workspace: Path = Path(".")
+
+
+state = State()
+
+
+@app.callback()
+def _global(
+    workspace: Optional[Path] = typer.Option(
+        None, "-w", "--workspace", envvar="MAST_WORKSPACE",
+        help="Workspace directory (default: the current directory).",
+    ),
+) -> None:
+    state.workspace = workspace if workspace is not None else Path(".")
+
+
+def report_error(exc: MastError) -> int:
+    """Print a MastError the way users read it: one problem a line, no traceback."""
+    if isinstance(exc, InvalidInput):
+        for problem in exc.problems:
+            err.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
+        err.print("nothing was written", style="dim", highlight=False)
+    else:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    return exc.exit_code
+
+
+def main(argv: list[str] | None = None) -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"mast.cli.{name}")
+    try:
+        app(args=argv, prog_name="mast")  # usage errors exit 2, as invalid input should
+    except MastError as exc:
+        sys.exit(report_error(exc))

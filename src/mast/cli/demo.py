@@ -1,0 +1,1 @@
+"""placeholder: commands arrive in the issue-2 work."""

@@ -1,0 +1,127 @@
+"""CEL expressions in framework files: parsing and static analysis.
+
+Parsing is cel-python's. On top of it this module extracts what the rest of mast needs to
+know without evaluating anything: which functions an expression calls (only known ones are
+allowed), which `score(task, metric)` pairs and `threshold(id)` ids it reads (the framework
+check resolves them; the engine re-evaluates an indicator only when evidence it reads
+changes), and which variables it names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import celpy
+import lark
+from celpy.celparser import CELParseError
+
+#: Functions mast adds to CEL, with their arity.
+MAST_FUNCTIONS = {"score": 2, "threshold": 1}
+
+#: CEL's standard global functions and macros that an expression may also call.
+STANDARD_FUNCTIONS = frozenset(
+    {"size", "int", "uint", "double", "string", "bool", "bytes", "type", "duration", "timestamp",
+     "matches", "contains", "startsWith", "endsWith", "has"}
+)
+
+
+class ExpressionError(ValueError):
+    """An expression that does not parse or calls something unknown. `column` is 1-based."""
+
+    def __init__(self, message: str, column: int | None = None):
+        super().__init__(message)
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed CEL expression and what it reads."""
+
+    text: str
+    ast: lark.Tree
+    functions: frozenset[str]
+    identifiers: frozenset[str]
+    scores: frozenset[tuple[str, str]]
+    thresholds: frozenset[str]
+
+    @property
+    def tasks(self) -> frozenset[str]:
+        return frozenset(task for task, _ in self.scores)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> celpy.Environment:
+    return celpy.Environment()
+
+
+def _string_literal(tree: lark.Tree) -> str | None:
+    """The value of `tree` if it is nothing but a string literal."""
+    node = tree
+    while isinstance(node, lark.Tree) and len(node.children) == 1 and node.data != "literal":
+        node = node.children[0]
+    if isinstance(node, lark.Tree) and node.data == "literal":
+        node = node.children[0]
+    if isinstance(node, lark.Token) and node.type in ("STRING_LIT", "MLSTRING_LIT"):
+        return celpy.celtypes.StringType(_unquote(node.value))
+    return None
+
+
+def _unquote(text: str) -> str:
+    for quote in ('"""', "'''", '"', "'"):
+        if text.startswith(quote) and text.endswith(quote) and len(text) >= 2 * len(quote):
+            return text[len(quote):-len(quote)]
+    return text
+
+
+def _column(tree: lark.Tree) -> int | None:
+    meta = getattr(tree, "meta", None)
+    return getattr(meta, "column", None) if meta is not None and not meta.empty else None
+
+
+@lru_cache(maxsize=4096)
+def parse_expression(text: str) -> Expression:
+    """Parse `text` and check it calls only known functions with the right arguments.
+
+    Raises `ExpressionError` with a 1-based column where one is known.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("expected a CEL expression")
+    try:
+        ast = _environment().compile(text)
+    except CELParseError as exc:
+        column = exc.column if isinstance(getattr(exc, "column", None), int) else None
+        first = str(exc.args[0]).splitlines()[0] if exc.args else "syntax error"
+        raise ExpressionError(f"CEL syntax error in {first!r}", column) from None
+
+    functions: set[str] = set()
+    identifiers: set[str] = set()
+    scores: set[tuple[str, str]] = set()
+    thresholds: set[str] = set()
+    for node in ast.iter_subtrees():
+        if node.data == "ident":
+            identifiers.add(str(node.children[0]))
+        elif node.data == "ident_arg":
+            name = str(node.children[0])
+            args = []
+            if len(node.children) > 1 and isinstance(node.children[1], lark.Tree):
+                args = list(node.children[1].children)
+            functions.add(name)
+            if name in MAST_FUNCTIONS:
+                want = MAST_FUNCTIONS[name]
+                literals = [_string_literal(a) for a in args]
+                if len(args) != want or any(v is None for v in literals):
+                    shape = "score(\"task\", \"metric\")" if name == "score" else "threshold(\"id\")"
+                    raise ExpressionError(
+                        f"{name}() takes {want} string literal argument{'s' if want > 1 else ''}: {shape}",
+                        _column(node),
+                    )
+                if name == "score":
+                    scores.add((str(literals[0]), str(literals[1])))
+                else:
+                    thresholds.add(str(literals[0]))
+            elif name not in STANDARD_FUNCTIONS:
+                known = ", ".join(sorted(set(MAST_FUNCTIONS) | STANDARD_FUNCTIONS))
+                raise ExpressionError(f"unknown function {name}(); known functions: {known}", _column(node))
+    return Expression(text, ast, frozenset(functions), frozenset(identifiers), frozenset(scores),
+                      frozenset(thresholds))
