@@ -17,6 +17,13 @@ UTC = timezone.utc
 ZonedTime = AwareDatetime
 
 
+#: Every record kind (DESIGN §4). Framework files name them in `after:` and `action:`.
+RECORD_KINDS: tuple[str, ...] = (
+    "model", "stage", "eval", "determination", "safeguard", "exemption", "incident",
+    "notice", "report", "review", "escape", "roadmap", "framework",
+)
+
+
 class Stage(str, Enum):
     """Model stages in order. `before: X` applies at X or later, `retired` excepted."""
 

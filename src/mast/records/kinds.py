@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, TypeAdapter
 
-from mast.vocabulary import Audience, Stage, ZonedTime
+from mast.vocabulary import RECORD_KINDS, Audience, Stage, ZonedTime  # noqa: F401  (re-exported)
 
 #: A metric value: a JSON number, never a boolean or a numeric string.
 Number = StrictInt | StrictFloat
@@ -197,11 +197,6 @@ Record = Annotated[
     ],
     Field(discriminator="kind"),
 ]
-
-RECORD_KINDS: tuple[str, ...] = (
-    "model", "stage", "eval", "determination", "safeguard", "exemption", "incident",
-    "notice", "report", "review", "escape", "roadmap", "framework",
-)
 
 record_adapter: TypeAdapter[Record] = TypeAdapter(Record)
 
