@@ -1,1 +1,39 @@
-"""placeholder: commands arrive in the issue-2 work."""
+"""`mast framework ...`: commands on framework files (DESIGN §7).
+
+Each command is its own function registered on `framework_app`; they share nothing but the
+loader, so commands can be added here without touching one another.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mast.cli.app import framework_app, out
+from mast.framework.loader import load_framework
+from mast.framework.model import Framework
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def summary(fw: Framework) -> str:
+    """One line saying what was loaded, so the author sees the file was read as intended."""
+    parts = [
+        _count(len(fw.thresholds), "threshold"),
+        _count(len(fw.standards), "standard"),
+        _count(len(fw.commitments), "commitment"),
+        _count(len(fw.escape_clauses), "escape clause"),
+    ]
+    return f"ok: {fw.id} {fw.version} — {', '.join(parts)}"
+
+
+@framework_app.command("check")
+def check_command(
+    file: Path = typer.Argument(..., help="A framework file (YAML or JSON).", show_default=False),
+) -> None:
+    """Validate a framework file; problems are printed as FILE:LINE:COL: message (exit 2)."""
+    framework = load_framework(file)  # InvalidInput reaches the CLI root, which exits 2
+    out.print(summary(framework), markup=False, highlight=False, soft_wrap=True)

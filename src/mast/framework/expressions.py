@@ -44,6 +44,11 @@ class Expression:
     identifiers: frozenset[str]
     scores: frozenset[tuple[str, str]]
     thresholds: frozenset[str]
+    #: identifiers that are not bound by a comprehension macro (`xs.exists(x, ...)`): the
+    #: variables the environment must supply
+    variables: frozenset[str] = frozenset()
+    #: every comparison with a `threshold(id)` call: (id, operator, string literal or None, column)
+    threshold_comparisons: tuple[tuple[str, str, str | None, int | None], ...] = ()
 
     @property
     def tasks(self) -> frozenset[str]:
@@ -57,9 +62,7 @@ def _environment() -> celpy.Environment:
 
 def _string_literal(tree: lark.Tree) -> str | None:
     """The value of `tree` if it is nothing but a string literal."""
-    node = tree
-    while isinstance(node, lark.Tree) and len(node.children) == 1 and node.data != "literal":
-        node = node.children[0]
+    node = _sole(tree)
     if isinstance(node, lark.Tree) and node.data == "literal":
         node = node.children[0]
     if isinstance(node, lark.Token) and node.type in ("STRING_LIT", "MLSTRING_LIT"):
@@ -72,6 +75,84 @@ def _unquote(text: str) -> str:
         if text.startswith(quote) and text.endswith(quote) and len(text) >= 2 * len(quote):
             return text[len(quote):-len(quote)]
     return text
+
+
+#: CEL macros whose first argument binds a variable for the rest of the call.
+_BINDING_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+
+_RELATIONS = {"relation_eq": "==", "relation_ne": "!=", "relation_lt": "<", "relation_le": "<=",
+              "relation_gt": ">", "relation_ge": ">=", "relation_in": "in"}
+
+
+#: Grammar rules that only wrap their one child (precedence levels and parentheses).
+_WRAPPERS = frozenset({"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication",
+                       "unary", "member", "primary", "paren_expr"})
+
+
+def _sole(tree: object) -> object:
+    """Descend through single-child wrappers (expr > conditionalor > ... > primary), stopping
+    at anything with meaning of its own (a literal, a list, a call)."""
+    node = tree
+    while isinstance(node, lark.Tree) and len(node.children) == 1 and node.data in _WRAPPERS:
+        node = node.children[0]
+    return node
+
+
+def _list_literals(tree: object) -> list[str | None] | None:
+    """The elements of a list literal as strings (None for a non-string element)."""
+    node = _sole(tree)
+    if not (isinstance(node, lark.Tree) and node.data == "list_lit"):
+        return None
+    items = node.children[0].children if node.children and isinstance(node.children[0], lark.Tree) else []
+    return [_string_literal(item) for item in items]
+
+
+def _threshold_call(tree: object) -> str | None:
+    """The id if `tree` is nothing but `threshold("id")`."""
+    node = _sole(tree)
+    if isinstance(node, lark.Tree) and node.data == "ident_arg" and str(node.children[0]) == "threshold":
+        args = node.children[1].children if len(node.children) > 1 and isinstance(node.children[1], lark.Tree) else []
+        if len(args) == 1:
+            return _string_literal(args[0])
+    return None
+
+
+def _bound_variables(ast: lark.Tree) -> set[str]:
+    bound: set[str] = set()
+    for node in ast.iter_subtrees():
+        if node.data == "member_dot_arg" and len(node.children) >= 3 and str(node.children[1]) in _BINDING_MACROS:
+            args = node.children[2]
+            if isinstance(args, lark.Tree) and args.children:
+                first = _sole(args.children[0])
+                if isinstance(first, lark.Tree) and first.data == "ident":
+                    bound.add(str(first.children[0]))
+    return bound
+
+
+def _threshold_comparisons(ast: lark.Tree) -> list[tuple[str, str, str | None, int | None]]:
+    """`threshold(id) OP x` and `x OP threshold(id)`, so the check can vet status literals."""
+    found = []
+    for node in ast.iter_subtrees():
+        if node.data != "relation" or len(node.children) != 2:
+            continue
+        head, right = node.children
+        if not isinstance(head, lark.Tree) or head.data not in _RELATIONS:
+            continue
+        left = head.children[0]
+        op = _RELATIONS[head.data]
+        threshold_id = _threshold_call(left)
+        if op == "in" and threshold_id is not None:
+            items = _list_literals(right)
+            for literal in items if items else [None]:
+                found.append((str(threshold_id), op, None if literal is None else str(literal), _column(node)))
+            continue
+        for call, other in ((left, right), (right, left)):
+            threshold_id = _threshold_call(call)
+            if threshold_id is not None:
+                literal = _string_literal(other)
+                found.append((str(threshold_id), op, None if literal is None else str(literal), _column(node)))
+                break
+    return found
 
 
 def _column(tree: lark.Tree) -> int | None:
@@ -124,4 +205,5 @@ def parse_expression(text: str) -> Expression:
                 known = ", ".join(sorted(set(MAST_FUNCTIONS) | STANDARD_FUNCTIONS))
                 raise ExpressionError(f"unknown function {name}(); known functions: {known}", _column(node))
     return Expression(text, ast, frozenset(functions), frozenset(identifiers), frozenset(scores),
-                      frozenset(thresholds))
+                      frozenset(thresholds), frozenset(identifiers - _bound_variables(ast)),
+                      tuple(_threshold_comparisons(ast)))

@@ -1,0 +1,5 @@
+"""`python -m mast`, the same as the `mast` console script."""
+
+from mast.cli import main
+
+main()
