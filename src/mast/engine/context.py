@@ -1,0 +1,127 @@
+"""What every rule reads when judging one framework version: the facts, the compiled
+thresholds, each model's status timelines and safeguard coverage. Built once per version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from mast.engine.cel import Compiled, Undecided, compile_expression, holds
+from mast.engine.facts import Facts
+from mast.engine.safeguards import SafeguardCoverage
+from mast.engine.thresholds import CompiledThreshold, OwnTimeline, ScoreBoard, State, inherit, own_timelines
+from mast.engine.timeline import START, Intervals, Steps
+from mast.framework.expressions import parse_expression
+from mast.framework.model import Framework
+from mast.vocabulary import Stage, stage_reaches
+
+#: days before a deadline from which it is reported as `due`
+DUE_WINDOW_DAYS = 14
+
+
+@dataclass
+class RawFinding:
+    """A rule's verdict: the moments (`spans`) at which something is wrong.
+
+    `obligation` tells apart findings that share kind, commitment and model (two incidents
+    each owing a notice). `describe(moment)` writes the message as of a moment in a span.
+    """
+
+    kind: str
+    commitment: str
+    model: str | None
+    spans: Intervals
+    describe: Callable[[datetime], str]
+    standard: str | None = None
+    due: datetime | None = None
+    obligation: str = ""
+
+    @property
+    def key(self) -> tuple:
+        return (self.kind, self.commitment, self.standard, self.model, self.obligation)
+
+
+@dataclass
+class ModelView:
+    """One model under one framework version."""
+
+    id: str
+    parent: str | None
+    stage: Steps[Stage]
+    own: dict[str, OwnTimeline]
+    status: dict[str, Steps[State]]
+    board: ScoreBoard
+
+    def at_stage(self, gated: Stage) -> Intervals:
+        return self.stage.where(lambda s: stage_reaches(s, gated))
+
+
+@dataclass
+class Judgement:
+    framework: Framework
+    facts: Facts
+    thresholds: list[CompiledThreshold]
+    models: dict[str, ModelView]
+    coverage: SafeguardCoverage
+    #: when each commitment's clock started: the `effective` of the earliest consecutive
+    #: version that has it (a revision does not restart a cadence)
+    anchors: dict[str, datetime] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, framework: Framework, facts: Facts, anchors: dict[str, datetime]) -> "Judgement":
+        compiled = [CompiledThreshold.build(t) for t in framework.thresholds]
+        models: dict[str, ModelView] = {}
+        for model_id in facts.lineage_order():
+            record = facts.models[model_id]
+            dets = {t.threshold.id: facts.determinations.get((model_id, t.threshold.id), []) for t in compiled}
+            own, board = own_timelines(model_id, facts.evals.get(model_id, []), dets, compiled)
+            parent = models.get(record.parent) if record.parent else None
+            status = {tid: inherit(tl, parent.status.get(tid) if parent else None) for tid, tl in own.items()}
+            models[model_id] = ModelView(model_id, record.parent, facts.stage[model_id], own, status, board)
+        return cls(framework, facts, compiled, models, SafeguardCoverage(facts), anchors)
+
+
+class ModelMoment:
+    """A CEL context for `when`/`holds`: one model at one moment."""
+
+    def __init__(self, view: ModelView, moment: datetime, scores: dict[tuple[str, str], float]):
+        self.view, self.moment, self._scores = view, moment, scores
+        stage = view.stage.value(moment)
+        self.variables: dict[str, Any] = {"model": view.id, "stage": stage.value if stage else ""}
+
+    def score(self, task: str, metric: str) -> float:
+        try:
+            return self._scores[(task, metric)]
+        except KeyError:
+            raise Undecided(f"no evidence for {task}/{metric}") from None
+
+    def threshold(self, threshold_id: str) -> str:
+        steps = self.view.status.get(threshold_id)
+        if steps is None:
+            raise Undecided(f"unknown threshold {threshold_id}")
+        return steps.value(self.moment)[0]
+
+
+def condition_timeline(judgement: Judgement, view: ModelView, text: str, *, undecided: bool) -> Steps[bool]:
+    """When a per-model condition (`when`, `holds`) is true, evaluated at every moment any
+    input it can read changes: the model's stage, threshold statuses and scores.
+    `undecided` is what an evaluation error counts as (the rule's precaution)."""
+    expression = parse_expression(text)
+    compiled: Compiled = compile_expression(expression)
+    moments = set(view.stage.times)
+    for steps in view.status.values():
+        moments.update(steps.times)
+    evals = judgement.facts.evals.get(view.id, []) if expression.scores else []
+    moments.update(e.at for e in evals)
+    scores: dict[tuple[str, str], float] = {}
+    result: Steps[bool] = Steps(initial=holds(compiled, ModelMoment(view, START, scores), undecided=undecided))
+    i = 0
+    for moment in sorted(moments):
+        while i < len(evals) and evals[i].at <= moment:
+            for metric, value in evals[i].metrics.items():
+                key = (evals[i].task, metric)
+                scores[key] = max(scores.get(key, float("-inf")), float(value))
+            i += 1
+        result.set(moment, holds(compiled, ModelMoment(view, moment, scores), undecided=undecided))
+    return result

@@ -1,0 +1,1 @@
+"""One module per kind of promise. Each takes a `Judgement` and returns `RawFinding`s."""

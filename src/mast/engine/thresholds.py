@@ -1,0 +1,213 @@
+"""Threshold status over time, per model (DESIGN §4 "Threshold status").
+
+For each model the evals are swept once in time order, keeping the best value per
+(task, metric) — precaution: the best elicitation counts. A threshold's indicators are
+re-evaluated only when a score they read improves (or their first evidence arrives), which
+is what keeps the engine fast: CEL runs a handful of times per model and threshold, not once
+per eval.
+
+Levels, lowest first: untested, ruled_out, warning, not_ruled_out, crossed. `warning` is an
+early-warning line: it asks for a determination but leaves the status at `ruled_out`.
+An indicator that cannot be evaluated (evidence missing for part of it) cannot rule the
+threshold out: it counts as `not_ruled_out` — never as `crossed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mast.engine.cel import Compiled, Undecided, compile_expression
+from mast.engine.timeline import END, Intervals, Steps, normalize
+from mast.framework.expressions import parse_expression
+from mast.framework.model import Threshold
+
+UNTESTED, RULED_OUT, WARNING, NOT_RULED_OUT, CROSSED = range(5)
+LEVEL_STATUS = {UNTESTED: "untested", RULED_OUT: "ruled_out", WARNING: "ruled_out",
+                NOT_RULED_OUT: "not_ruled_out", CROSSED: "crossed"}
+STATUS_LEVEL = {"untested": UNTESTED, "ruled_out": RULED_OUT, "not_ruled_out": NOT_RULED_OUT,
+                "crossed": CROSSED}
+STATUS_RANK = {"untested": 0, "ruled_out": 1, "not_ruled_out": 2, "crossed": 3}
+
+#: A status and what set it: ("not_ruled_out", "indicator"), ("untested", None) ...
+State = tuple[str, str | None]
+
+
+@dataclass
+class CompiledThreshold:
+    """A threshold's indicators, parsed and compiled once per framework version."""
+
+    threshold: Threshold
+    levels: list[tuple[int, Compiled]]  # highest level first
+    keys: frozenset[tuple[str, str]]
+    tasks: frozenset[str]
+
+    @classmethod
+    def build(cls, threshold: Threshold) -> "CompiledThreshold":
+        order = {"warning": WARNING, "not_ruled_out": NOT_RULED_OUT, "crossed": CROSSED}
+        levels, keys = [], set()
+        for name, text in threshold.indicators.levels():
+            expression = parse_expression(text)
+            keys |= expression.scores
+            levels.append((order[name], compile_expression(expression)))
+        levels.sort(key=lambda pair: -pair[0])
+        return cls(threshold, levels, frozenset(keys), frozenset(t for t, _ in keys))
+
+    def level(self, ctx: Any) -> int:
+        """The highest level whose indicator holds; an undecidable one counts as not ruled out."""
+        best = RULED_OUT
+        for level, compiled in self.levels:
+            try:
+                value = compiled(ctx)
+            except Undecided:
+                best = max(best, min(level, NOT_RULED_OUT))
+                continue
+            if value is True:
+                return max(best, level)
+            if not isinstance(value, bool):
+                best = max(best, min(level, NOT_RULED_OUT))
+        return best
+
+
+class ScoreBoard:
+    """The best value so far per (task, metric) for one model; a CEL `Context`."""
+
+    __slots__ = ("best", "variables", "statuses")
+
+    def __init__(self, model_id: str):
+        self.best: dict[tuple[str, str], float] = {}
+        self.variables: dict[str, Any] = {"model": model_id}
+        self.statuses: dict[str, str] = {}
+
+    def score(self, task: str, metric: str) -> float:
+        try:
+            return self.best[(task, metric)]
+        except KeyError:
+            raise Undecided(f"no evidence for {task}/{metric}") from None
+
+    def threshold(self, threshold_id: str) -> str:
+        return self.statuses.get(threshold_id, "untested")
+
+
+@dataclass
+class OwnTimeline:
+    """One model's own status for one threshold, before inheritance is applied."""
+
+    status: Steps[State]
+    #: moments an own indicator fired and asked for a determination (first fire after each one)
+    fires: list[datetime] = field(default_factory=list)
+    #: determinations that put the status below what the indicators say, as intervals
+    overrides: Intervals = field(default_factory=list)
+    determined_from: datetime | None = None  # the model's first determination on it
+
+
+def own_timelines(
+    model_id: str,
+    evals: list[Any],
+    determinations: dict[str, list[Any]],
+    thresholds: list[CompiledThreshold],
+) -> tuple[dict[str, OwnTimeline], ScoreBoard]:
+    """Sweep one model's evals and determinations into a timeline per threshold."""
+    board = ScoreBoard(model_id)
+    by_key: dict[tuple[str, str], list[int]] = {}
+    by_task: dict[str, list[int]] = {}
+    for i, ct in enumerate(thresholds):
+        for key in ct.keys:
+            by_key.setdefault(key, []).append(i)
+        for task in ct.tasks:
+            by_task.setdefault(task, []).append(i)
+
+    # level events per threshold: (time, level)
+    events: list[list[tuple[datetime, int]]] = [[] for _ in thresholds]
+    tested = [False] * len(thresholds)
+    for ev in evals:
+        touched: set[int] = set()
+        task = ev.task
+        for metric, value in ev.metrics.items():
+            key = (task, metric)
+            if value > board.best.get(key, float("-inf")):
+                board.best[key] = float(value)
+                touched.update(by_key.get(key, ()))
+        for i in by_task.get(task, ()):
+            if not tested[i]:
+                tested[i] = True
+                touched.add(i)
+        for i in sorted(touched):
+            events[i].append((ev.at, thresholds[i].level(board)))
+
+    out = {}
+    for i, ct in enumerate(thresholds):
+        out[ct.threshold.id] = _merge(events[i], determinations.get(ct.threshold.id, []))
+    return out, board
+
+
+def _merge(levels: list[tuple[datetime, int]], dets: list[Any]) -> OwnTimeline:
+    """Combine indicator levels with determinations (DESIGN §4: new evidence beats an old
+    decision only when it sets a new best score that puts an indicator above it)."""
+    status: Steps[State] = Steps(initial=("untested", None))
+    timeline = OwnTimeline(status)
+    stream: list[tuple[datetime, int, Any]] = [(t, 0, lvl) for t, lvl in levels]
+    stream += [(d.at, 1, d) for d in dets]  # at equal times an eval is seen before a decision
+    stream.sort(key=lambda e: (e[0], e[1]))
+    determined: Any = None
+    level_now = UNTESTED
+    pending = False
+    override_from: datetime | None = None
+    overrides = []
+    for moment, is_det, item in stream:
+        if not is_det:
+            level_now = item
+            if determined is None:
+                status.set(moment, (LEVEL_STATUS[item], "indicator" if item != UNTESTED else None))
+                if item >= WARNING and not pending:
+                    timeline.fires.append(moment)
+                    pending = True
+            elif item > STATUS_LEVEL[determined.status]:
+                if item >= NOT_RULED_OUT:
+                    status.set(moment, (LEVEL_STATUS[item], "indicator"))
+                    if override_from is not None:
+                        overrides.append((override_from, moment))
+                        override_from = None
+                if not pending:
+                    timeline.fires.append(moment)
+                    pending = True
+        else:
+            if override_from is not None:
+                overrides.append((override_from, moment))
+                override_from = None
+            determined = item
+            if timeline.determined_from is None:
+                timeline.determined_from = moment
+            pending = False
+            status.set(moment, (item.status, "determination"))
+            if level_now >= NOT_RULED_OUT and level_now > STATUS_LEVEL[item.status]:
+                override_from = moment
+    if override_from is not None:
+        overrides.append((override_from, END))
+    timeline.overrides = normalize(overrides)
+    return timeline
+
+
+def inherit(own: OwnTimeline, parent: Steps[State] | None) -> Steps[State]:
+    """A child's status: the higher of its own and its parent's, until its own first
+    determination; from then on its own (DESIGN §3: "unless its own determination says
+    otherwise")."""
+    if parent is None:
+        return own.status
+    cutoff = own.determined_from or END
+    times = sorted(set(own.status.times) | set(parent.times) | ({cutoff} - {END}))
+    combined: Steps[State] = Steps(initial=_higher(own.status.initial, parent.initial))
+    for moment in times:
+        mine = own.status.value(moment)
+        if moment >= cutoff:
+            combined.set(moment, mine)
+        else:
+            combined.set(moment, _higher(mine, parent.value(moment)))
+    return combined
+
+
+def _higher(mine: State, theirs: State) -> State:
+    if STATUS_RANK[theirs[0]] > STATUS_RANK[mine[0]]:
+        return (theirs[0], "inherited")
+    return mine
