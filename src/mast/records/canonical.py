@@ -13,6 +13,11 @@ import rfc8785
 from pydantic import BaseModel
 
 
+#: A log entry (a record's canonical JSON) must stay under 64 KiB: the C2SP tlog-tiles entry
+#: limit (DESIGN §6). Larger content is stored as a blob and named by its sha256.
+MAX_RECORD_BYTES = 65535
+
+
 def record_data(record: BaseModel) -> dict[str, Any]:
     """A record as JSON data: aliases used (`from`, `models`), unset optionals omitted."""
     return record.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, TypeAdapter
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, StrictInt, TypeAdapter
 
 from mast.vocabulary import RECORD_KINDS, Audience, Stage, ZonedTime  # noqa: F401  (re-exported)
 
-#: A metric value: a JSON number, never a boolean or a numeric string.
-Number = StrictInt | StrictFloat
+#: A metric value: a finite JSON number, never a boolean or a numeric string (NaN and
+#: infinities have no canonical JSON form, so they could not be logged).
+Number = StrictInt | Annotated[float, Strict(), AllowInfNan(False)]
 Role = str
 
 

@@ -1,0 +1,181 @@
+"""Checks that a batch of records points only at things that exist (DESIGN §4).
+
+Shape is the loader's job; here each record is checked against the log and the published
+frameworks: refs are unique, `supersedes` and `about` resolve, models are defined before they
+are used, and thresholds, safeguards and escape clauses exist in the framework in force at the
+record's time. A record may point at records earlier in its own batch, never at later ones: the
+log is read in order, and a reader must never meet a name before its definition.
+
+The whole batch is checked and every problem returned, so that nothing is written unless
+everything is right.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from mast.errors import Problem
+from mast.framework.model import Framework
+from mast.records.canonical import record_id
+from mast.records.kinds import (
+    DeterminationRecord,
+    EscapeRecord,
+    ExemptionRecord,
+    ModelRecord,
+    NoticeRecord,
+    Record,
+    SafeguardRecord,
+)
+from mast.records.loader import Batch, LoadedRecord
+from mast.records.store import Entry, Store
+
+PUBLISH_FIRST = "no framework has been published in this workspace: publish one first with `mast framework publish FILE`"
+
+
+def framework_in_force(frameworks: Sequence[Framework], at: datetime) -> Framework | None:
+    """The published version with the greatest `effective` at or before `at` (the later
+    publication wins a tie); a moment before every version gets the earliest version, so that
+    backfilled history is still checked against something."""
+    if not frameworks:
+        return None
+    ordered = sorted(enumerate(frameworks), key=lambda p: (p[1].effective, p[0]))
+    in_force = [f for _, f in ordered if f.effective <= at]
+    return in_force[-1] if in_force else ordered[0][1]
+
+
+class _Known:
+    """What the log holds so far: ids, refs and models, grown record by record."""
+
+    def __init__(self, existing: "Iterable[Entry] | Store"):
+        self.ids: dict[str, str] = {}  # id -> where ("index 4" / "records[2]")
+        self.refs: dict[str, str] = {}  # ref -> where
+        self.kinds: dict[str, Record] = {}  # id or ref of a model record -> that record
+        self.models: dict[str, str] = {}  # model id -> where it was defined
+        if isinstance(existing, Store):  # a large log: parse only the model records
+            for index, id_, _kind, ref in existing.keys():
+                self.ids.setdefault(id_, f"index {index}")
+                if ref is not None:
+                    self.refs.setdefault(ref, f"index {index}")
+            existing = existing.entries(kind="model")
+        for entry in existing:
+            self.add(entry.id, entry.record, f"index {entry.index}")
+
+    def add(self, id_: str, record: Record, where: str) -> None:
+        self.ids.setdefault(id_, where)
+        if record.ref is not None:
+            self.refs.setdefault(record.ref, where)
+        if isinstance(record, ModelRecord):
+            self.models.setdefault(record.id, where)
+            self.kinds[id_] = record
+            if record.ref is not None:
+                self.kinds[record.ref] = record
+
+    def resolves(self, name: str) -> bool:
+        return name in self.ids or name in self.refs
+
+
+def check_references(batch: Batch | Sequence[Record], existing: "Iterable[Entry] | Store",
+                     frameworks: Sequence[Framework]) -> list[Problem]:
+    """Every reference problem in `batch`, given the log so far and the published versions
+    (in log order). An empty list means the batch may be appended.
+
+    `existing` is the log's entries, or the `Store` itself, which is faster for a large log
+    (only its model records are parsed)."""
+    if not isinstance(batch, Batch):
+        batch = Batch.of(batch)
+    known = _Known(existing)
+    problems: list[Problem] = []
+    for item in batch.items:
+        record = item.record
+        rid = record_id(record)
+        out = _Checker(item, batch.name, problems)
+        if rid in known.ids:  # its ref and model would clash too; saying so would only confuse
+            where = known.ids[rid]
+            out((), f"this record is already recorded at {where}" if where.startswith("index")
+                else f"the same record as {where}")
+            continue
+        if record.ref is not None and record.ref in known.refs:
+            out(("ref",), f"ref {record.ref!r} is already used at {known.refs[record.ref]}")
+        if record.supersedes is not None and not known.resolves(record.supersedes):
+            out(("supersedes",), f"no earlier record has ref or id {record.supersedes!r}")
+        _check_models(item, known, out)
+        _check_framework_refs(item, known, frameworks, out)
+        known.add(rid, record, item.label)
+    return problems
+
+
+class _Checker:
+    """Collects problems about one record, positioned at the offending field."""
+
+    def __init__(self, item: LoadedRecord, name: str, problems: list[Problem]):
+        self.item, self.name, self.problems = item, name, problems
+
+    def __call__(self, field: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(self.item.problem(field, message, self.name))
+
+
+def _model_fields(record: Record) -> list[tuple[tuple[str | int, ...], str]]:
+    """(field path, model id) for every field of `record` that names a model."""
+    if isinstance(record, ModelRecord):
+        return [(("parent",), record.parent)] if record.parent else []
+    if isinstance(record, (SafeguardRecord, ExemptionRecord)):
+        return [(("scope",), record.scope)] if record.scope else []
+    if isinstance(record, EscapeRecord):
+        return [(("models", i), m) for i, m in enumerate(record.models_)]
+    model = getattr(record, "model", None)
+    return [(("model",), model)] if isinstance(model, str) else []
+
+
+def _check_models(item: LoadedRecord, known: _Known, out: _Checker) -> None:
+    record = item.record
+    if isinstance(record, ModelRecord) and record.id in known.models:
+        corrected = known.kinds.get(record.supersedes or "")
+        if not (isinstance(corrected, ModelRecord) and corrected.id == record.id):
+            out(("id",), f"model {record.id!r} is already defined at {known.models[record.id]} "
+                         "(to correct it, add `supersedes:` naming that record)")
+    for field, model in _model_fields(record):
+        if isinstance(record, ModelRecord) and model == record.id:
+            out(field, f"model {model!r} cannot be its own parent")
+        elif model not in known.models:
+            out(field, f"unknown model {model!r}: define it first with a `model` record")
+
+
+def _check_framework_refs(item: LoadedRecord, known: _Known, frameworks: Sequence[Framework],
+                          out: _Checker) -> None:
+    record = item.record
+    if record.kind == "framework":
+        out(("kind",), "framework versions are published with `mast framework publish FILE`, "
+                       "which checks the file and its approvals")
+        return
+    if isinstance(record, NoticeRecord):
+        if record.about is None or known.resolves(record.about):
+            return
+        ids = {x.id for f in frameworks for x in (*f.commitments, *f.escape_clauses, *f.thresholds)}
+        if record.about not in ids:
+            hint = "" if frameworks else f" ({PUBLISH_FIRST})"
+            out(("about",), f"{record.about!r} is neither an earlier record's ref or id nor a "
+                            f"commitment, escape clause or threshold id{hint}")
+        return
+    if not isinstance(record, (DeterminationRecord, SafeguardRecord, ExemptionRecord, EscapeRecord)):
+        return
+    framework = framework_in_force(frameworks, record.at)
+    if framework is None:
+        out(("kind",), f"a {record.kind} record names part of a framework, but {PUBLISH_FIRST}")
+        return
+    version = f"{framework.id} {framework.version}"
+    if isinstance(record, DeterminationRecord):
+        if framework.threshold(record.threshold) is None:
+            names = ", ".join(t.id for t in framework.thresholds) or "none"
+            out(("threshold",), f"unknown threshold {record.threshold!r} in {version} "
+                                f"(in force at this record's time; its thresholds: {names})")
+    elif isinstance(record, (SafeguardRecord, ExemptionRecord)):
+        addresses = framework.safeguard_ids()
+        if record.safeguard not in addresses:
+            shape = "" if "/" in record.safeguard else "; a safeguard is addressed standard/safeguard"
+            out(("safeguard",), f"unknown safeguard {record.safeguard!r} in {version}{shape} "
+                                f"(known: {', '.join(sorted(addresses)) or 'none'})")
+    elif isinstance(record, EscapeRecord):
+        if framework.escape_clause(record.clause) is None:
+            names = ", ".join(c.id for c in framework.escape_clauses) or "none"
+            out(("clause",), f"unknown escape clause {record.clause!r} in {version} (its escape clauses: {names})")

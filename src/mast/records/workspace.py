@@ -1,0 +1,186 @@
+"""A workspace: a directory with `mast.toml` and `.mast/` (the database and, later, keys).
+
+The workspace is where the rules that span records live: a batch is checked against the log
+and the published frameworks before it is appended, and a framework version is published
+only with the approvals the framework itself demands.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from mast.errors import InvalidInput, MastError, Problem, Refused
+from mast.framework.loader import framework_from_data
+from mast.framework.model import Framework
+from mast.records.canonical import canonical_bytes, sha256_hex
+from mast.records.kinds import FrameworkRecord, Record
+from mast.records.loader import Batch
+from mast.records.references import check_references
+from mast.records.store import Entry, Store
+from mast.sourcemap import SourceDocument
+from mast.vocabulary import UTC
+
+CONFIG = "mast.toml"
+STATE_DIR = ".mast"
+DB_FILE = "mast.db"
+
+_CONFIG_TEMPLATE = '''\
+# A mast workspace, created by `mast init`. See docs/records.md.
+
+# The name of this workspace's log: it appears in signed checkpoints, so that a verifier
+# knows which log a checkpoint is about. Keep it stable once records have been published.
+origin = "{origin}"
+
+# Where records are stored. The default is SQLite in .mast/mast.db; a future version will
+# accept a PostgreSQL URL here:
+# database = "postgresql://user@host/mast"
+'''
+
+
+@dataclass
+class Workspace:
+    """An opened workspace. `store` is its append-only log of records."""
+
+    root: Path
+    config: dict[str, Any]
+    store: Store
+    _frameworks: list[Framework] | None = field(default=None, repr=False)
+
+    # -- creating and opening ----------------------------------------------------------------
+
+    @classmethod
+    def init(cls, directory: str | Path) -> "Workspace":
+        """Create a workspace in `directory` (made if missing); refuses an existing one."""
+        root = Path(directory)
+        if (root / CONFIG).exists() or (root / STATE_DIR).exists():
+            raise InvalidInput(Problem(str(root), None, None,
+                                       "already a mast workspace (mast.toml or .mast/ exists); nothing was changed"))
+        if root.exists() and not root.is_dir():
+            raise InvalidInput(Problem(str(root), None, None, "not a directory"))
+        root.mkdir(parents=True, exist_ok=True)
+        origin = f"mast.local/{_slug(root.resolve().name) or 'workspace'}"
+        (root / STATE_DIR).mkdir()
+        Store.sqlite(root / STATE_DIR / DB_FILE, create=True).close()
+        (root / CONFIG).write_text(_CONFIG_TEMPLATE.format(origin=origin), encoding="utf-8")
+        return cls.open(root)
+
+    @classmethod
+    def open(cls, directory: str | Path) -> "Workspace":
+        root = Path(directory)
+        config_path = root / CONFIG
+        if not config_path.is_file():
+            raise InvalidInput(Problem(str(root), None, None, "not a mast workspace: run mast init"))
+        try:
+            config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise InvalidInput(Problem(str(config_path), None, None, f"cannot read: {exc}")) from None
+        database = config.get("database")
+        if database is None:
+            db_path = root / STATE_DIR / DB_FILE
+            if not db_path.is_file():
+                raise MastError(f"{db_path}: the workspace's database is missing")
+            store = Store.sqlite(db_path)
+        elif isinstance(database, str):
+            store = Store.open(database)
+        else:
+            raise InvalidInput(Problem(str(config_path), None, None, "database: expected a URL string"))
+        return cls(root, config, store)
+
+    @property
+    def origin(self) -> str:
+        return str(self.config.get("origin") or f"mast.local/{_slug(self.root.resolve().name)}")
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def frameworks(self) -> list[Framework]:
+        """The published framework versions, in log order, rebuilt from `framework` records."""
+        if self._frameworks is None:
+            self._frameworks = [framework_of(e) for e in self.store.entries(kind="framework")]
+        return list(self._frameworks)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def add(self, records: Batch | Sequence[Record]) -> list[Entry]:
+        """Check a batch against the log and the frameworks, then append it whole.
+
+        A `Batch` (from `mast.records.loader`) carries the positions of its records, so that
+        problems cite FILE:LINE; plain records are accepted too.
+        """
+        batch = records if isinstance(records, Batch) else Batch.of(records)
+        problems = check_references(batch, self.store, self.frameworks())
+        if problems:
+            raise InvalidInput(problems)
+        return self.store.append(batch.records)
+
+    def publish(self, framework: Framework, source: SourceDocument | str | None = None,
+                approvals: Mapping[str, str] | None = None, at: datetime | None = None) -> Entry:
+        """Publish a checked framework version as a `framework` record.
+
+        `approvals` maps role -> name. The first version needs every role its own
+        `amendment.approvals` lists; a later version needs those of the version it amends
+        (the latest published), so that a revision cannot drop its own sign-off rules.
+        `source` (the file's document or name) is what problems cite.
+        """
+        name = source.name if isinstance(source, SourceDocument) else (source or "<framework>")
+        approvals = dict(approvals or {})
+        if at is not None and at.utcoffset() is None:
+            raise InvalidInput(Problem(name, None, None, "--at: expected a time with a zone, e.g. 2025-05-14T00:00:00Z"))
+        published = self.frameworks()
+        same = next((f for f in published if f.id == framework.id and f.version == framework.version), None)
+        if same is not None:
+            where = Problem(name, None, None, "")
+            if isinstance(source, SourceDocument):
+                where = source.problem(("framework", "version"), "")
+            raise InvalidInput(Problem(where.file, where.line, where.col,
+                                       f"framework.version: {framework.id} {framework.version} is already published; "
+                                       "give the new version a new version number"))
+        previous = published[-1] if published else None
+        required = (previous or framework).amendment.approvals
+        missing = [role for role in required if not approvals.get(role)]
+        if missing:
+            whose = (f"{previous.id} {previous.version}'s amendment rules" if previous
+                     else "its own amendment.approvals")
+            raise Refused(
+                f"publishing {framework.id} {framework.version} needs the approval of "
+                f"{', '.join(missing)} (required by {whose}); give --approve ROLE=NAME for each. "
+                "Nothing was written."
+            )
+        data = framework_data(framework)
+        record = FrameworkRecord(
+            kind="framework",
+            at=(at or datetime.now(UTC).replace(microsecond=0)),
+            framework=data,
+            sha256=sha256_hex(canonical_bytes(data)),
+            approved_by=approvals,
+        )
+        [entry] = self.store.append([record])
+        self._frameworks = None
+        return entry
+
+
+def framework_data(framework: Framework) -> dict[str, Any]:
+    """A validated framework as the JSON data a `framework` record carries; reading it back
+    (`framework_of`) gives an equal `Framework`."""
+    return framework.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def framework_of(entry: Entry) -> Framework:
+    """The framework version a `framework` entry published."""
+    record = entry.record
+    assert isinstance(record, FrameworkRecord)
+    return framework_from_data(record.framework, f"log entry {entry.index}")
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name.lower()).strip("-")

@@ -1,0 +1,101 @@
+"""Fixtures for the records tests: a workspace made by `mast init`, the CLI run as a user
+runs it (a subprocess), and a dump of the store to prove that nothing was written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+FRAMEWORK_V1 = DATA / "framework-v1.yaml"
+FRAMEWORK_V2 = DATA / "framework-v2.yaml"
+
+Run = Callable[..., subprocess.CompletedProcess]
+
+
+def _runner(default_cwd: Path) -> Run:
+    def run(*args: str, input: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
+        env["NO_COLOR"] = "1"
+        env["COLUMNS"] = "200"
+        return subprocess.run(
+            [sys.executable, "-m", "mast", *args], cwd=cwd or default_cwd, input=input,
+            capture_output=True, text=True, env=env, timeout=120,
+        )
+
+    return run
+
+
+@pytest.fixture
+def mast(tmp_path: Path) -> Run:
+    """Run `python -m mast ARGS` in tmp_path, as a user would; `input=` feeds stdin."""
+    return _runner(tmp_path)
+
+
+MODELS = """\
+- {kind: model, at: 2025-02-01T00:00:00Z, id: m1, name: Model One, ref: m1-def}
+- {kind: model, at: 2025-02-02T00:00:00Z, id: m2, name: Model Two, parent: m1}
+"""
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Workspaces built once, through the CLI, and copied for each test (a `mast` process
+    takes a second or so to start; building each workspace afresh would triple the run)."""
+    root = tmp_path_factory.mktemp("templates")
+    run = _runner(root)
+    result = run("init", "empty")
+    assert result.returncode == 0, result.stderr
+    result = run("init", "published")
+    assert result.returncode == 0, result.stderr
+    result = run("-w", "published", "framework", "publish", str(FRAMEWORK_V1),
+                 "--approve", "rso=Jane Roe", "--approve", "ceo=Sam Poe", "--at", "2025-01-01T00:00:00Z")
+    assert result.returncode == 0, result.stderr
+    result = run("-w", "published", "record", "add", "-", input=MODELS)
+    assert result.returncode == 0, result.stderr
+    return {"empty": root / "empty", "published": root / "published"}
+
+
+@pytest.fixture
+def ws(tmp_path: Path, _templates: dict[str, Path]) -> Path:
+    """An empty workspace at tmp_path/ws, as `mast init ws` makes it."""
+    shutil.copytree(_templates["empty"], tmp_path / "ws")
+    return tmp_path / "ws"
+
+
+@pytest.fixture
+def published(tmp_path: Path, _templates: dict[str, Path]) -> Path:
+    """A workspace (tmp_path/ws) with framework v1 published (index 0) and models m1 (index 1,
+    ref m1-def) and m2 (index 2, parent m1)."""
+    shutil.copytree(_templates["published"], tmp_path / "ws")
+    return tmp_path / "ws"
+
+
+def dump(ws: Path) -> list[tuple]:
+    """Every entry, every column, in order: equal dumps mean an unchanged store."""
+    con = sqlite3.connect(ws / ".mast" / "mast.db")
+    try:
+        return con.execute("SELECT idx, id, kind, at, ref, body FROM entries ORDER BY idx").fetchall()
+    finally:
+        con.close()
+
+
+def count(ws: Path) -> int:
+    con = sqlite3.connect(ws / ".mast" / "mast.db")
+    try:
+        return con.execute("SELECT count(*) FROM entries").fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def snapshot() -> Callable[[Path], tuple[int, list[tuple]]]:
+    """`snapshot(ws)` = (count, dump): compare before and after to prove nothing was written."""
+    return lambda ws: (count(ws), dump(ws))
