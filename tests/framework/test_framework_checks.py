@@ -10,7 +10,7 @@ from mast.framework.loader import load_framework, load_framework_text
 from mast.framework.model import Framework
 from mast.sourcemap import load_file
 
-from conftest import EXAMPLE, HEAD, loc, only, problems_of
+from framework_helpers import EXAMPLE, HEAD, loc, only, problems_of
 
 T = "  - {id: %s, domain: d, indicators: {not_ruled_out: 'score(\"t\", \"m\") > 0.5'}}\n"
 S = "standards:\n  - id: s\n    safeguards: [{id: g}]\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import EXAMPLE, HEAD, loc
+from framework_helpers import EXAMPLE, HEAD, loc
 
 
 def mast(*args: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ from mast.errors import InvalidInput
 from mast.framework.loader import framework_from_data, load_framework, load_framework_text
 from mast.vocabulary import Stage
 
-from conftest import EXAMPLE, HEAD, loc, only, problems_of
+from framework_helpers import EXAMPLE, HEAD, loc, only, problems_of
 
 
 def test_example_framework_loads_with_every_part():
