@@ -52,9 +52,12 @@ def deadline_findings(j: Judgement, first_effective: datetime) -> list[RawFindin
         where = compile_expression(parse_expression(c.where)) if c.where else None
         responses = action_records(facts, c)
         used: set[int] = set()
+        # a promise binds the events that happen while it is in force: from the `effective`
+        # of the earliest consecutive version that has it (the first version's, usually)
+        since = j.anchors.get(c.id, first_effective)
         for trigger in facts.kind(c.after):
-            if trigger.at < first_effective:
-                continue  # before any framework was in force
+            if trigger.at < since:
+                continue  # before this commitment was in force
             if where is not None and not holds(where, _RecordContext(Facts.variables(trigger)), undecided=True):
                 continue
             names = facts.names(trigger)
