@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from mast.errors import InvalidInput, MastError, Problem
 from mast.records.canonical import MAX_RECORD_BYTES, record_bytes, sha256_hex
@@ -125,40 +126,24 @@ class Store:
             })
         if not rows:
             return []
-        with self._write() as conn:
-            problems = self._duplicates(conn, rows)
+        problems = _duplicates_within(rows)
+        if problems:
+            raise InvalidInput(problems)
+        try:
+            with self._write() as conn:
+                start = conn.execute(select(func.coalesce(func.max(entries_table.c.idx) + 1, 0))).scalar_one()
+                for offset, row in enumerate(rows):
+                    row["idx"] = start + offset
+                conn.execute(insert(entries_table), rows)
+        except IntegrityError:
+            # The UNIQUE constraints found an id or ref already in the log (the transaction is
+            # rolled back). Looking them up only now keeps the common case to one INSERT.
+            with self.engine.connect() as conn:
+                problems = _duplicates_in_store(conn, rows)
             if problems:
-                raise InvalidInput(problems)
-            start = conn.execute(select(func.coalesce(func.max(entries_table.c.idx) + 1, 0))).scalar_one()
-            for offset, row in enumerate(rows):
-                row["idx"] = start + offset
-            conn.execute(insert(entries_table), rows)
+                raise InvalidInput(problems) from None
+            raise
         return [Entry(row["idx"], row["id"], record) for row, record in zip(rows, records)]
-
-    def _duplicates(self, conn: Connection, rows: list[dict]) -> list[Problem]:
-        problems: list[Problem] = []
-        seen_ids: dict[str, int] = {}
-        seen_refs: dict[str, int] = {}
-        for i, row in enumerate(rows):
-            if row["id"] in seen_ids:
-                problems.append(Problem("<records>", None, None,
-                                        f"records[{i}]: the same record as records[{seen_ids[row['id']]}]"))
-            seen_ids.setdefault(row["id"], i)
-            if row["ref"] is not None:
-                if row["ref"] in seen_refs:
-                    problems.append(Problem("<records>", None, None,
-                                            f"records[{i}].ref: {row['ref']!r} is already used by records[{seen_refs[row['ref']]}]"))
-                seen_refs.setdefault(row["ref"], i)
-        t = entries_table
-        for chunk in _chunks(list(seen_ids), 500):
-            for idx, id_ in conn.execute(select(t.c.idx, t.c.id).where(t.c.id.in_(chunk))):
-                problems.append(Problem("<records>", None, None,
-                                        f"records[{seen_ids[id_]}]: already recorded at index {idx}"))
-        for chunk in _chunks(list(seen_refs), 500):
-            for idx, ref in conn.execute(select(t.c.idx, t.c.ref).where(t.c.ref.in_(chunk))):
-                problems.append(Problem("<records>", None, None,
-                                        f"records[{seen_refs[ref]}].ref: {ref!r} is already used at index {idx}"))
-        return problems
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -243,6 +228,39 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _duplicates_within(rows: list[dict]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen_ids: dict[str, int] = {}
+    seen_refs: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        if row["id"] in seen_ids:
+            problems.append(Problem("<records>", None, None,
+                                    f"records[{i}]: the same record as records[{seen_ids[row['id']]}]"))
+        seen_ids.setdefault(row["id"], i)
+        if row["ref"] is not None:
+            if row["ref"] in seen_refs:
+                problems.append(Problem("<records>", None, None,
+                                        f"records[{i}].ref: {row['ref']!r} is already used by records[{seen_refs[row['ref']]}]"))
+            seen_refs.setdefault(row["ref"], i)
+    return problems
+
+
+def _duplicates_in_store(conn: Connection, rows: list[dict]) -> list[Problem]:
+    ids = {row["id"]: i for i, row in reversed(list(enumerate(rows)))}
+    refs = {row["ref"]: i for i, row in reversed(list(enumerate(rows))) if row["ref"] is not None}
+    t = entries_table
+    found: list[tuple[int, Problem]] = []
+    for chunk in _chunks(list(ids), 500):
+        for idx, id_ in conn.execute(select(t.c.idx, t.c.id).where(t.c.id.in_(chunk))):
+            found.append((ids[id_], Problem("<records>", None, None,
+                                            f"records[{ids[id_]}]: already recorded at index {idx}")))
+    for chunk in _chunks(list(refs), 500):
+        for idx, ref in conn.execute(select(t.c.idx, t.c.ref).where(t.c.ref.in_(chunk))):
+            found.append((refs[ref], Problem("<records>", None, None,
+                                             f"records[{refs[ref]}].ref: {ref!r} is already used at index {idx}")))
+    return [problem for _, problem in sorted(found, key=lambda pair: pair[0])]
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
