@@ -193,11 +193,8 @@ def test_every_finding_kind_appears_at_the_demo_dates(lab: Workspace) -> None:
     assert seen == {"violation", "overdue", "due", "escape", "warning"}
 
 
-# What the story intends, exactly. The engine currently also reports determinations "due" for
-# indicators that were undecidable only between two evals recorded at the same instant (the
-# first eval of a battery is judged before the others arrive), e.g. atlas-0 on 2025-06-03.
-@pytest.mark.xfail(reason="engine judges indicators between evals of one instant; reported to the lead",
-                   strict=False)
+# What the story intends, exactly: no finding more, none less. (A battery of evals recorded
+# at one instant is judged as one round, so an `||` of two tasks is never half-evaluated.)
 def test_the_demo_dates_show_exactly_the_designed_findings(lab: Workspace) -> None:
     designed = {
         VIOLATION_AT: {("violation", "cbrn-3", "atlas-1.1"), ("overdue", "board-notice", "atlas-1")},

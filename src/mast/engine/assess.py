@@ -8,6 +8,7 @@ ones contain `as_of`, resolved ones (`history=True`) ended before it.
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 from typing import Any, Sequence
 
@@ -50,6 +51,19 @@ def assess(
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a zone")
+    # The engine allocates many small, acyclic objects; the cyclic collector would scan the
+    # caller's (large) record list over and over for nothing. Nothing here creates cycles.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _assess(framework, records, as_of, history)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _assess(framework: Framework | Sequence[Framework], records: Sequence[Any], as_of: datetime,
+            history: bool) -> Assessment:
     versions = sorted([framework] if isinstance(framework, Framework) else list(framework),
                       key=lambda f: f.effective)
     if not versions:

@@ -121,6 +121,10 @@ def _compile(node: Any) -> Compiled:
     if data in ("relation", "addition", "multiplication") and len(kids) == 2:
         # lark shape: (op-node wrapping the left operand, right operand)
         op, left_node, right_node = kids[0].data, kids[0].children[0], kids[1]
+        if op.startswith("relation_"):
+            fast = _score_against_literal(op[len("relation_"):], left_node, right_node)
+            if fast is not None:
+                return fast
         left, right = _compile(left_node), _compile(right_node)
         if op.startswith("relation_"):
             return _relation(op[len("relation_"):], left, right)
@@ -199,6 +203,43 @@ def _arithmetic(op: str, left: Compiled, right: Compiled) -> Compiled:
     return arithmetic
 
 
+def _score_against_literal(op: str, left_node: Any, right_node: Any) -> Compiled | None:
+    """The hot path of every indicator, `score("t", "m") >= 0.6`, as one closure."""
+    if not (_is_score_call(left_node) and _is_number_literal(right_node)):
+        return None
+    node = left_node
+    while node.data != "ident_arg":
+        node = node.children[0]
+    task, metric = (_literal_string(a) for a in node.children[1].children)
+    if task is None or metric is None:
+        return None
+    line = _compile(right_node)(None)  # a literal ignores its context
+    compare = _ORDERINGS.get(op)
+    if compare is None:
+        return None
+
+    def score_vs_line(ctx: Context) -> bool:
+        return compare(ctx.score(task, metric), line)
+
+    return score_vs_line
+
+
+def _literal_string(node: Any) -> str | None:
+    while isinstance(node, lark.Tree) and len(node.children) == 1:
+        node = node.children[0]
+    if isinstance(node, lark.Token) and node.type == "STRING_LIT":
+        try:
+            value = _literal(node)
+        except _Unsupported:
+            return None
+        return value if isinstance(value, str) else None
+    return None
+
+
+_ORDERINGS = {"lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
+              "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b}
+
+
 def _relation(op: str, left: Compiled, right: Compiled) -> Compiled:
     if op in ("eq", "ne"):
         want = op == "eq"
@@ -219,8 +260,7 @@ def _relation(op: str, left: Compiled, right: Compiled) -> Compiled:
                 raise Undecided("no such overload")
             return needle in haystack
         return membership
-    compare = {"lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
-               "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b}[op]
+    compare = _ORDERINGS[op]
 
     def ordering(ctx: Context) -> bool:
         a, b = left(ctx), right(ctx)
@@ -309,6 +349,46 @@ def is_fast(expression: Expression) -> bool:
         return True
     except _Unsupported:
         return False
+
+
+_PASS_THROUGH = ("expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication",
+                 "unary", "member", "primary", "paren_expr")
+
+
+def _is_score_call(node: Any) -> bool:
+    while isinstance(node, lark.Tree) and node.data in _PASS_THROUGH and len(node.children) == 1:
+        node = node.children[0]
+    return isinstance(node, lark.Tree) and node.data == "ident_arg" and str(node.children[0]) == "score"
+
+
+def _is_number_literal(node: Any) -> bool:
+    while isinstance(node, lark.Tree) and len(node.children) == 1:
+        node = node.children[0]
+    return isinstance(node, lark.Token) and node.type in ("INT_LIT", "FLOAT_LIT")
+
+
+def is_monotone(expression: Expression) -> bool:
+    """True if the expression can only go from false to true as scores rise: built from
+    `score(...) >= n`, `score(...) > n` (or `n <= score(...)`, `n < score(...)`), `&&`, `||`.
+    An undecided `score()` only ever becomes decided, which these operators also respect."""
+
+    def ok(node: Any) -> bool:
+        if isinstance(node, lark.Token):
+            return False
+        kids = node.children
+        if node.data in _PASS_THROUGH and len(kids) == 1:
+            return ok(kids[0])
+        if node.data in ("conditionalor", "conditionaland") and len(kids) == 2:
+            return ok(kids[0]) and ok(kids[1])
+        if node.data == "relation" and len(kids) == 2:
+            op, left, right = kids[0].data, kids[0].children[0], kids[1]
+            if op in ("relation_ge", "relation_gt"):
+                return _is_score_call(left) and _is_number_literal(right)
+            if op in ("relation_le", "relation_lt"):
+                return _is_number_literal(left) and _is_score_call(right)
+        return False
+
+    return ok(expression.ast)
 
 
 def holds(compiled: Compiled, ctx: Context, *, undecided: bool) -> bool:

@@ -35,7 +35,7 @@ class RawFinding:
     describe: Callable[[datetime], str]
     standard: str | None = None
     due: datetime | None = None
-    obligation: str = ""
+    obligation: Any = ""
 
     @property
     def key(self) -> tuple:
@@ -52,9 +52,13 @@ class ModelView:
     own: dict[str, OwnTimeline]
     status: dict[str, Steps[State]]
     board: ScoreBoard
+    _staged: dict[Stage, Intervals] = field(default_factory=dict)
 
     def at_stage(self, gated: Stage) -> Intervals:
-        return self.stage.where(lambda s: stage_reaches(s, gated))
+        """The moments at which gates `before: gated` apply to this model."""
+        if gated not in self._staged:
+            self._staged[gated] = self.stage.where(lambda s: stage_reaches(s, gated))
+        return self._staged[gated]
 
 
 @dataclass

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mast.engine.facts import Facts
-from mast.engine.timeline import Intervals, Steps, subtract, union
+from mast.engine.timeline import Intervals, Steps, union
 
 #: per moment: "implemented", "exempt" or "missing"
 Coverage = Steps[str]
@@ -29,6 +29,7 @@ class SafeguardCoverage:
     def __init__(self, facts: Facts):
         self.facts = facts
         self._cache: dict[_Key, Coverage] = {}
+        self._unmet: dict[tuple, Intervals] = {}
         self._scoped: dict[str, set[str]] = {}
         for address in set(facts.safeguards) | set(facts.exemptions):
             self._scoped[address] = {
@@ -71,8 +72,14 @@ class SafeguardCoverage:
         return "missing"
 
     def unmet(self, addresses: list[str], model: str) -> Intervals:
-        """Moments at which at least one of `addresses` does not cover `model`."""
-        return union(*(self.coverage(a, model).where(lambda v: v == "missing") for a in addresses))
+        """Moments at which at least one of `addresses` does not cover `model`. Models with
+        no scoped records share one computation."""
+        scopes = tuple(model if model in self._scoped.get(a, ()) else None for a in addresses)
+        key = (tuple(addresses), scopes)
+        if key not in self._unmet:
+            self._unmet[key] = union(*(self.coverage(a, model).where(_missing) for a in addresses))
+        return self._unmet[key]
 
-    def met(self, addresses: list[str], model: str, everything: Intervals) -> Intervals:
-        return subtract(everything, self.unmet(addresses, model))
+
+def _missing(state: str | None) -> bool:
+    return state == "missing"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mast.engine.cel import Compiled, Undecided, compile_expression
+from mast.engine.cel import Compiled, Undecided, compile_expression, is_monotone
 from mast.engine.timeline import END, Intervals, Steps, normalize
 from mast.framework.expressions import parse_expression
 from mast.framework.model import Threshold
@@ -36,38 +36,54 @@ State = tuple[str, str | None]
 
 @dataclass
 class CompiledThreshold:
-    """A threshold's indicators, parsed and compiled once per framework version."""
+    """A threshold's indicators, parsed and compiled once per framework version.
+
+    `monotone` indicators (only `score(...) >= / > literal`, `&&`, `||`) can only rise as
+    scores improve, so once a level is reached the lower ones need no evaluation and the
+    top level needs none at all.
+    """
 
     threshold: Threshold
     levels: list[tuple[int, Compiled]]  # highest level first
     keys: frozenset[tuple[str, str]]
     tasks: frozenset[str]
+    monotone: bool = False
 
     @classmethod
     def build(cls, threshold: Threshold) -> "CompiledThreshold":
         order = {"warning": WARNING, "not_ruled_out": NOT_RULED_OUT, "crossed": CROSSED}
-        levels, keys = [], set()
+        levels, keys, monotone = [], set(), True
         for name, text in threshold.indicators.levels():
             expression = parse_expression(text)
             keys |= expression.scores
+            monotone = monotone and is_monotone(expression)
             levels.append((order[name], compile_expression(expression)))
         levels.sort(key=lambda pair: -pair[0])
-        return cls(threshold, levels, frozenset(keys), frozenset(t for t, _ in keys))
+        return cls(threshold, levels, frozenset(keys), frozenset(t for t, _ in keys), monotone)
 
-    def level(self, ctx: Any) -> int:
-        """The highest level whose indicator holds; an undecidable one counts as not ruled out."""
-        best = RULED_OUT
+    def level(self, ctx: Any, floor: int = RULED_OUT) -> tuple[int, int]:
+        """`(level, floor)`: the highest level whose indicator holds — an undecidable one
+        counts as not ruled out — and the highest level whose indicator was *true*.
+
+        A true monotone indicator stays true as scores rise, so callers pass back the
+        returned `floor` and the levels at or below it are not evaluated again. (An
+        undecided one may still turn false when the missing evidence arrives.)
+        """
+        best = floor
         for level, compiled in self.levels:
+            if level <= floor:
+                break
             try:
                 value = compiled(ctx)
             except Undecided:
                 best = max(best, min(level, NOT_RULED_OUT))
                 continue
             if value is True:
-                return max(best, level)
+                best = max(best, level)
+                return best, (level if self.monotone else RULED_OUT)
             if not isinstance(value, bool):
                 best = max(best, min(level, NOT_RULED_OUT))
-        return best
+        return best, floor
 
 
 class ScoreBoard:
@@ -121,8 +137,11 @@ def own_timelines(
     # level events per threshold: (time, level)
     events: list[list[tuple[datetime, int]]] = [[] for _ in thresholds]
     tested = [False] * len(thresholds)
-    for ev in evals:
-        touched: set[int] = set()
+    floors = [RULED_OUT] * len(thresholds)
+    # Evals recorded at the same moment are one round of evidence: indicators are judged
+    # after all of them, never on half a round (which would fire an `||` of two tasks).
+    touched: set[int] = set()
+    for n, ev in enumerate(evals):
         task = ev.task
         for metric, value in ev.metrics.items():
             key = (task, metric)
@@ -133,8 +152,12 @@ def own_timelines(
             if not tested[i]:
                 tested[i] = True
                 touched.add(i)
+        if n + 1 < len(evals) and evals[n + 1].at == ev.at:
+            continue
         for i in sorted(touched):
-            events[i].append((ev.at, thresholds[i].level(board)))
+            level, floors[i] = thresholds[i].level(board, floors[i])
+            events[i].append((ev.at, level))
+        touched = set()
 
     out = {}
     for i, ct in enumerate(thresholds):

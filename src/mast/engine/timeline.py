@@ -133,7 +133,19 @@ class Steps(Generic[T]):
 
     def where(self, predicate: Callable[[T | None], bool]) -> Intervals:
         """The moments at which `predicate(value)` holds."""
-        return normalize((s, e) for s, e, v in self.segments() if predicate(v))
+        out: Intervals = []
+        start = START if predicate(self.initial) else None
+        for moment, value in zip(self.times, self.values):
+            if predicate(value):
+                if start is None:
+                    start = moment
+            elif start is not None:
+                if moment > start:
+                    out.append((start, moment))
+                start = None
+        if start is not None:
+            out.append((start, END))
+        return out
 
     def __repr__(self) -> str:
         return f"Steps(initial={self.initial!r}, {list(zip(self.times, self.values))!r})"

@@ -22,7 +22,7 @@ def determination_findings(j: Judgement) -> list[RawFinding]:
             for fired in own.fires:
                 done = next((d.at for d in dets if d.at >= fired), END)
                 deadline = within.after(fired) if within else END
-                label = iso(fired)
+                label = fired
                 out.append(RawFinding(
                     "warning", threshold.id, view.id, [(fired, min(done, deadline))],
                     lambda m, v=view.id, t=threshold.id, f=fired, d=deadline:
