@@ -149,10 +149,11 @@ def test_a_bad_record_in_the_middle_writes_nothing(tmp_path, mast, published, sn
 
 
 def test_malformed_yaml_writes_nothing(tmp_path, mast, published, snapshot):
-    path = write(tmp_path / "batch.yaml", GOOD_BEFORE + "- {kind: stage, at: [unclosed\n" + GOOD_AFTER)
+    # lines 3-5: a record whose third key is indented one space too far
+    path = write(tmp_path / "batch.yaml", GOOD_BEFORE + "- kind: stage\n  at: 2025-02-04T12:00:00Z\n   model: m1\n" + GOOD_AFTER)
     before = snapshot(published)
     stderr = assert_refused(mast("-w", str(published), "record", "add", path))
-    assert f"{path}:" in stderr
+    assert f"{path}:5:9: mapping values are not allowed here" in stderr
     assert snapshot(published) == before
 
 
