@@ -141,8 +141,7 @@ class Duration:
 
 def iso(moment: datetime) -> str:
     """The canonical text of a zoned time: UTC moments end in `Z`."""
-    if moment.utcoffset() == timedelta(0):
-        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return moment.isoformat()
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 

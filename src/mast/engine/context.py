@@ -20,7 +20,7 @@ from mast.vocabulary import Stage, stage_reaches
 DUE_WINDOW_DAYS = 14
 
 
-@dataclass
+@dataclass(slots=True)
 class RawFinding:
     """A rule's verdict: the moments (`spans`) at which something is wrong.
 

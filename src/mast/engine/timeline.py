@@ -77,7 +77,12 @@ def union(*lists: Intervals) -> Intervals:
 
 
 def clip(spans: Intervals, start: datetime, end: datetime) -> Intervals:
-    return intersect(spans, [(start, end)]) if start < end else []
+    """`spans` restricted to `[start, end)`."""
+    if start >= end or not spans:
+        return []
+    if spans[0][0] >= start and spans[-1][1] <= end:
+        return spans
+    return intersect(spans, [(start, end)])
 
 
 class Steps(Generic[T]):

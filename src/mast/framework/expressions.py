@@ -9,12 +9,14 @@ changes), and which variables it names.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from functools import lru_cache
 
 import celpy
 import lark
-from celpy.celparser import CELParseError
+from celpy.celparser import CELParseError, CELParser
 
 #: Functions mast adds to CEL, with their arity.
 MAST_FUNCTIONS = {"score": 2, "threshold": 1}
@@ -57,7 +59,31 @@ class Expression:
 
 @lru_cache(maxsize=1)
 def _environment() -> celpy.Environment:
+    _install_cached_parser()
     return celpy.Environment()
+
+
+def _install_cached_parser() -> None:
+    """Give cel-python a parser whose LALR tables lark caches on disk.
+
+    cel-python builds its grammar on first use, which costs ~0.6 s — paid by every `mast`
+    command that reads a framework. cel-python keeps the parser in the documented class
+    attribute `CELParser.CEL_PARSER`; we build the same parser with lark's `cache=True`
+    (keyed by grammar and lark version, in the temp directory). Any failure falls back to
+    cel-python's own construction.
+    """
+    if CELParser.CEL_PARSER is not None:
+        return
+    try:
+        grammar = (Path(celpy.__file__).parent / "cel.lark").read_text()
+        CELParser.CEL_PARSER = lark.Lark(
+            grammar, parser="lalr", start="expr", g_regex_flags=re.M,
+            lexer_callbacks={"IDENT": CELParser.ambiguous_literals},
+            propagate_positions=True, maybe_placeholders=False, priority="invert",
+            tree_class=lark.Tree, cache=True,
+        )
+    except Exception:  # pragma: no cover - an unwritable temp dir, a changed grammar...
+        CELParser.CEL_PARSER = None
 
 
 def _string_literal(tree: lark.Tree) -> str | None:
