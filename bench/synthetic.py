@@ -1,5 +1,8 @@
 """A synthetic workspace for the benchmarks: N models, T thresholds, E eval records.
 
+Scores are drawn so that most thresholds are ruled out, some cross an early-warning line
+and a few are not ruled out — the shape of a real lab's evidence, not a worst case.
+
 Deterministic (seeded) so figures are comparable between runs. Shared by bench/engine.py and
 later benchmarks (reports) that need the same 1,000-model workspace.
 """
@@ -68,12 +71,16 @@ def records(models: int = 1000, thresholds: int = 40, evals: int = 100_000, seed
         for g in range(4):
             add({"kind": "safeguard", "at": (START + timedelta(days=10 * g)).isoformat(),
                  "safeguard": f"std-{s}/g{g}", "status": rng.choice(["implemented", "implemented", "partial"])})
-    timeline = sorted(START + timedelta(minutes=rng.randrange(60 * 24 * 540)) for _ in range(evals))
-    for at in timeline:
-        i = rng.randrange(thresholds)
-        add({"kind": "eval", "at": at.isoformat(), "model": f"m{rng.randrange(models):04d}",
-             "task": f"task_{i:02d}",
-             "metrics": {"accuracy": round(rng.betavariate(2, 3), 4), "pass_at_1": round(rng.random() * 0.95, 4)}})
+    # Evals arrive as rounds: a model is run on the whole battery (one eval per task) at one
+    # moment, as evaluation suites are. `evals` records in all, spread over ~18 months.
+    rounds = evals // thresholds
+    for r in range(rounds):
+        at = START + timedelta(minutes=rng.randrange(60 * 24 * 540))
+        model = f"m{r % models:04d}"
+        for i in range(thresholds):
+            add({"kind": "eval", "at": at.isoformat(), "model": model, "task": f"task_{i:02d}",
+                 "metrics": {"accuracy": round(rng.betavariate(2, 5), 4),
+                             "pass_at_1": round(rng.random() * 0.95, 4)}})
     for d in range(models // 2):
         at = START + timedelta(days=200 + d % 200)
         add({"kind": "determination", "at": at.isoformat(), "model": f"m{rng.randrange(models):04d}",

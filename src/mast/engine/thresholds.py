@@ -32,6 +32,8 @@ STATUS_RANK = {"untested": 0, "ruled_out": 1, "not_ruled_out": 2, "crossed": 3}
 
 #: A status and what set it: ("not_ruled_out", "indicator"), ("untested", None) ...
 State = tuple[str, str | None]
+_INDICATED: dict[int, State] = {lvl: (LEVEL_STATUS[lvl], "indicator" if lvl != UNTESTED else None)
+                                for lvl in LEVEL_STATUS}
 
 
 @dataclass
@@ -170,6 +172,12 @@ def _merge(levels: list[tuple[datetime, int]], dets: list[Any]) -> OwnTimeline:
     decision only when it sets a new best score that puts an indicator above it)."""
     status: Steps[State] = Steps(initial=("untested", None))
     timeline = OwnTimeline(status)
+    if not dets:  # the common case: the indicators alone, and at most one fire
+        for moment, level in levels:
+            status.set(moment, _INDICATED[level])
+            if level >= WARNING and not timeline.fires:
+                timeline.fires.append(moment)
+        return timeline
     stream: list[tuple[datetime, int, Any]] = [(t, 0, lvl) for t, lvl in levels]
     stream += [(d.at, 1, d) for d in dets]  # at equal times an eval is seen before a decision
     stream.sort(key=lambda e: (e[0], e[1]))
@@ -182,7 +190,7 @@ def _merge(levels: list[tuple[datetime, int]], dets: list[Any]) -> OwnTimeline:
         if not is_det:
             level_now = item
             if determined is None:
-                status.set(moment, (LEVEL_STATUS[item], "indicator" if item != UNTESTED else None))
+                status.set(moment, _INDICATED[item])
                 if item >= WARNING and not pending:
                     timeline.fires.append(moment)
                     pending = True
