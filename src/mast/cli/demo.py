@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
@@ -13,20 +13,26 @@ from rich.table import Table
 from rich.text import Text
 
 from mast.cli.app import app, err, out
-from mast.demo import (ASSESSMENT_FILE, DEFAULT_DIR, EXAMPLE_LAB, Step, build_demo, demo_assessment, load_plan,
-                       prepare_directory, write_assessment)
 from mast.vocabulary import iso
+
+if TYPE_CHECKING:
+    from mast.demo import Step
 
 
 @app.command("demo")
 def demo(
-    directory: Optional[Path] = typer.Argument(None, help=f"Where to build the workspace (default: ./{DEFAULT_DIR})."),
+    directory: Optional[Path] = typer.Argument(None, help="Where to build the workspace (default: ./example-lab)."),
     force: bool = typer.Option(False, "--force", help="Replace a mast workspace in DIR even if it is not a demo's."),
 ) -> None:
     """Build the Example Lab workspace end to end and report on it.
 
     Publishes the lab's framework versions, appends eighteen months of records, shows the status at the moments that tell its story (docs/example-lab.md), and writes the present assessment to DIR/assessment.json.
     """
+    # imported here, not at module level: the demo pulls in the store (SQLAlchemy), which
+    # other commands such as `mast framework check` should not pay for at start-up
+    from mast.demo import (ASSESSMENT_FILE, DEFAULT_DIR, EXAMPLE_LAB, build_demo, demo_assessment, load_plan,
+                           prepare_directory, write_assessment)
+
     target = directory if directory is not None else DEFAULT_DIR
     steps, views = load_plan(EXAMPLE_LAB)
     if prepare_directory(target, replace=force):  # refuse before drawing any progress

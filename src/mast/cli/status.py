@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from pydantic import TypeAdapter, ValidationError
@@ -16,7 +16,9 @@ from rich.text import Text
 from mast.cli.app import app, out, state
 from mast.engine import Assessment, assess
 from mast.errors import InvalidInput, Problem
-from mast.records.workspace import Workspace
+
+if TYPE_CHECKING:
+    from mast.records.workspace import Workspace
 from mast.vocabulary import UTC, ZonedTime, iso
 
 STATUS_STYLE = {"untested": "dim", "ruled_out": "green", "not_ruled_out": "yellow", "crossed": "bold red"}
@@ -126,6 +128,8 @@ def status(
     history: bool = typer.Option(False, "--history", help="Add resolved findings, each with `until`."),
 ) -> None:
     """What the framework requires of every model, and whether it is met."""
+    from mast.records.workspace import Workspace  # the store is loaded only by commands that need it
+
     moment = parse_moment(as_of) if as_of else datetime.now(UTC).replace(microsecond=0)
     ws = Workspace.open(state.workspace)
     try:
