@@ -6,7 +6,7 @@ common subset of CEL that frameworks use — literals, variables, `score()`/`thr
 comparisons, `!`, `-`, `+`, `*`, `&&`, `||`, `?:`, `in` over list literals — is compiled here
 into Python closures with the same semantics, including CEL's commutative treatment of errors
 in `&&` and `||` (`true || error` is true; `false && error` is false). Anything outside the
-subset runs on cel-python's interpreter. `tests/engine/test_cel.py` checks the two agree.
+subset runs on cel-python's interpreter. `tests/engine/test_engine_cel_properties.py` checks the two agree.
 
 An evaluation that errors (for instance `score()` of a task the model has no evidence for)
 raises `Undecided`; callers decide what precaution means for their rule.
@@ -45,14 +45,6 @@ class _Unsupported(Exception):
     pass
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _same_type(a: Any, b: Any) -> bool:
-    return type(a) is type(b) or (isinstance(a, list) and isinstance(b, list))
-
-
 def _literal(token: lark.Token) -> Any:
     text = token.value
     kind = token.type
@@ -72,9 +64,38 @@ def _literal(token: lark.Token) -> Any:
     raise _Unsupported(kind)
 
 
+#: The compiled closures compute with cel-python's own values (IntType, DoubleType,
+#: StringType, BoolType, ListType — and the plain floats its arithmetic returns), so every
+#: operator can be cel-python's and mixed types behave exactly as in the interpreter
+#: (`1 < 1.5` is an error there while `1.5 > 1` is not). Only the common cases — same-typed
+#: numbers and strings — are compared natively. `compile_expression` converts the result.
+_TRUE, _FALSE = celtypes.BoolType(True), celtypes.BoolType(False)
+_NATIVE = (celtypes.DoubleType, celtypes.IntType, celtypes.StringType)
+_BOOL = celtypes.BoolType
+
+
+def _constant(value: Any) -> Any:
+    try:
+        return _to_cel(value)
+    except (TypeError, ValueError, OverflowError):  # an int literal out of range
+        raise _Unsupported("literal") from None
+
+
+_NOT_CONSTANT = object()
+
+
+def _constant_of(node: Any) -> Any:
+    """The value of a node that is nothing but a literal, else `_NOT_CONSTANT`."""
+    while isinstance(node, lark.Tree) and node.data in _WRAPPERS and len(node.children) == 1:
+        node = node.children[0]
+    if isinstance(node, lark.Token):
+        return _constant(_literal(node))
+    return _NOT_CONSTANT
+
+
 def _compile(node: Any) -> Compiled:
     if isinstance(node, lark.Token):
-        value = _literal(node)
+        value = _constant(_literal(node))
         return lambda ctx: value
     data = node.data
     kids = node.children
@@ -86,7 +107,7 @@ def _compile(node: Any) -> Compiled:
 
         def ternary(ctx: Context) -> Any:
             c = cond(ctx)
-            if not isinstance(c, bool):
+            if not isinstance(c, _BOOL):
                 raise Undecided("condition is not a bool")
             return yes(ctx) if c else no(ctx)
 
@@ -95,22 +116,34 @@ def _compile(node: Any) -> Compiled:
     if data in ("conditionalor", "conditionaland") and len(kids) == 2:
         left, right = _compile(kids[0]), _compile(kids[1])
         decisive = data == "conditionalor"  # the value that settles the result
+        settled = _TRUE if decisive else _FALSE
 
-        def logical(ctx: Context) -> bool:
-            failed = False
-            for side in (left, right):
-                try:
-                    v = side(ctx)
-                except Undecided:
-                    failed = True
-                    continue
-                if not isinstance(v, bool):
-                    failed = True
-                elif v is decisive:
-                    return decisive
-            if failed:
-                raise Undecided("logical operand has no value")
-            return not decisive
+        def logical(ctx: Context) -> Any:
+            # celtypes.logical_and / logical_or, with the right side evaluated only when the
+            # left does not settle it: a non-decisive bool yields the other side, whatever it
+            # is; a decisive bool on either side wins over an error or a non-bool
+            try:
+                a, a_ok = left(ctx), True
+            except Undecided:
+                a, a_ok = None, False
+            a_bool = a_ok and isinstance(a, _BOOL)
+            if a_bool and bool(a) is decisive:
+                return settled
+            try:
+                b, b_ok = right(ctx), True
+            except Undecided:
+                b, b_ok = None, False
+            if a_bool:
+                if not b_ok:
+                    raise Undecided("logical operand has no value")
+                return b
+            if b_ok and isinstance(b, _BOOL):
+                if bool(b) is decisive:
+                    return settled
+                if not a_ok:
+                    raise Undecided("logical operand has no value")
+                return a
+            raise Undecided("logical operands are not bools")
 
         return logical
 
@@ -136,19 +169,15 @@ def _compile(node: Any) -> Compiled:
         op_node, operand = kids
         inner = _compile(operand)
         if op_node.data == "unary_not":
-            def negate(ctx: Context) -> bool:
+            def negate(ctx: Context) -> Any:
                 v = inner(ctx)
-                if not isinstance(v, bool):
+                if not isinstance(v, _BOOL):
                     raise Undecided("! needs a bool")
-                return not v
+                return _FALSE if v else _TRUE
             return negate
         if op_node.data == "unary_neg":
-            def minus(ctx: Context) -> Any:
-                v = inner(ctx)
-                if not _number(v):
-                    raise Undecided("- needs a number")
-                return -v
-            return minus
+            neg = _operator("-_")  # overflow and odd types as cel-python has them
+            return lambda ctx: neg(inner(ctx))
         raise _Unsupported(op_node.data)
 
     if data == "literal":
@@ -159,9 +188,10 @@ def _compile(node: Any) -> Compiled:
 
         def variable(ctx: Context) -> Any:
             try:
-                return ctx.variables[name]
+                value = ctx.variables[name]
             except KeyError:
                 raise Undecided(f"undeclared variable {name}") from None
+            return _to_cel(value)
 
         return variable
 
@@ -170,37 +200,61 @@ def _compile(node: Any) -> Compiled:
         args = [_compile(a) for a in kids[1].children] if len(kids) > 1 and kids[1] is not None else []
         if name == "score" and len(args) == 2:
             task_of, metric_of = args
-            return lambda ctx: ctx.score(task_of(ctx), metric_of(ctx))
+            return lambda ctx: celtypes.DoubleType(ctx.score(str(task_of(ctx)), str(metric_of(ctx))))
         if name == "threshold" and len(args) == 1:
             (id_of,) = args
-            return lambda ctx: ctx.threshold(id_of(ctx))
+            names: dict[str, Any] = {}
+
+            def threshold(ctx: Context) -> Any:
+                status = ctx.threshold(str(id_of(ctx)))
+                value = names.get(status)
+                if value is None:
+                    value = names[status] = celtypes.StringType(status)
+                return value
+
+            return threshold
         raise _Unsupported(name)
 
     if data == "list_lit":
-        items = [_compile(k) for k in kids[0].children] if kids else []
-        return lambda ctx: [item(ctx) for item in items]
+        nodes = kids[0].children if kids else []
+        constants = [_constant_of(k) for k in nodes]
+        if all(c is not _NOT_CONSTANT for c in constants):
+            fixed = celtypes.ListType(constants)  # never mutated: CEL operators make new lists
+
+            def constant_list(ctx: Context) -> Any:
+                return fixed
+
+            constant_list.constant = fixed  # type: ignore[attr-defined]  (read by `in`)
+            return constant_list
+        items = [_compile(k) for k in nodes]
+        return lambda ctx: celtypes.ListType([item(ctx) for item in items])
 
     raise _Unsupported(data)
 
 
-#: Arithmetic is rare in frameworks; it is delegated to cel-python's own operators so that
-#: overloads (int * double, string + string, overflow) behave exactly as the interpreter's.
+def _operator(name: str) -> Callable[..., Any]:
+    """cel-python's operator `name` on compiled values; its errors are `Undecided`."""
+    apply = base_functions[name]
+
+    def run(*values: Any) -> Any:
+        try:
+            result = apply(*values)
+        except (CELEvalError, TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
+            raise Undecided(str(exc)) from None
+        if isinstance(result, CELEvalError):
+            raise Undecided(str(result))
+        return result
+
+    return run
+
+
+#: Arithmetic is rare in frameworks: it is always cel-python's own operators.
 _ARITHMETIC = {"addition_add": "_+_", "addition_sub": "_-_", "multiplication_mul": "_*_"}
 
 
 def _arithmetic(op: str, left: Compiled, right: Compiled) -> Compiled:
-    apply = base_functions[_ARITHMETIC[op]]
-
-    def arithmetic(ctx: Context) -> Any:
-        try:
-            result = apply(_to_cel(left(ctx)), _to_cel(right(ctx)))
-        except (CELEvalError, TypeError, ValueError, OverflowError) as exc:
-            raise Undecided(str(exc)) from None
-        if isinstance(result, CELEvalError):
-            raise Undecided(str(result))
-        return _from_cel(result)
-
-    return arithmetic
+    apply = _operator(_ARITHMETIC[op])
+    return lambda ctx: apply(left(ctx), right(ctx))
 
 
 def _score_against_literal(op: str, left_node: Any, right_node: Any) -> Compiled | None:
@@ -217,15 +271,16 @@ def _score_against_literal(op: str, left_node: Any, right_node: Any) -> Compiled
     compare = _ORDERINGS.get(op)
     if compare is None:
         return None
+    # a double on the left compares with an int or a double in cel-python, as in Python
 
-    def score_vs_line(ctx: Context) -> bool:
-        return compare(ctx.score(task, metric), line)
+    def score_vs_line(ctx: Context) -> Any:
+        return _TRUE if compare(ctx.score(task, metric), line) else _FALSE
 
     return score_vs_line
 
 
 def _literal_string(node: Any) -> str | None:
-    while isinstance(node, lark.Tree) and len(node.children) == 1:
+    while isinstance(node, lark.Tree) and node.data in _WRAPPERS and len(node.children) == 1:
         node = node.children[0]
     if isinstance(node, lark.Token) and node.type == "STRING_LIT":
         try:
@@ -240,35 +295,56 @@ _ORDERINGS = {"lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
               "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b}
 
 
+_RELATIONS = {"lt": "_<_", "le": "_<=_", "gt": "_>_", "ge": "_>=_", "eq": "_==_", "ne": "_!=_", "in": "_in_"}
+
+
+#: (CEL type, op) -> the comparison of its Python base type: for two values of one of these
+#: types cel-python's operators come to exactly this, minus their type checks
+_NATIVE_OPS = {(kind, op): getattr(base, f"__{op}__")
+               for kind, base in ((celtypes.DoubleType, float), (celtypes.IntType, int), (celtypes.StringType, str))
+               for op in ("lt", "le", "gt", "ge", "eq", "ne")}
+
+
 def _relation(op: str, left: Compiled, right: Compiled) -> Compiled:
-    if op in ("eq", "ne"):
-        want = op == "eq"
-
-        def equality(ctx: Context) -> bool:
-            a, b = left(ctx), right(ctx)
-            if not _same_type(a, b):
-                raise Undecided("no such overload")
-            return (a == b) is want
-
-        return equality
+    """Same-typed numbers and strings natively (the common case), anything else with
+    cel-python's operator."""
+    slow = _operator(_RELATIONS[op])
     if op == "in":
-        def membership(ctx: Context) -> bool:
+        fixed = getattr(right, "constant", None)
+        kinds = {type(x) for x in fixed} if fixed is not None else set()
+        if fixed and len(kinds) == 1 and kinds <= {celtypes.StringType, celtypes.IntType}:
+            # `threshold("x") in ["not_ruled_out", "crossed"]`: a set of plain values
+            (kind,) = kinds
+            base = str if kind is celtypes.StringType else int
+            members = frozenset(base(x) for x in fixed)
+
+            def constant_membership(ctx: Context) -> Any:
+                needle = left(ctx)
+                if type(needle) is kind:
+                    return _TRUE if base(needle) in members else _FALSE
+                return slow(needle, fixed)
+            return constant_membership
+
+        def membership(ctx: Context) -> Any:
             needle, haystack = left(ctx), right(ctx)
-            if not isinstance(haystack, list):
-                raise Undecided("in needs a list")
-            if any(not _same_type(needle, item) for item in haystack):
-                raise Undecided("no such overload")
-            return needle in haystack
+            kind = type(needle)
+            eq = _NATIVE_OPS.get((kind, "eq"))
+            if eq is not None and type(haystack) is celtypes.ListType and all(type(x) is kind for x in haystack):
+                return _TRUE if any(eq(needle, x) for x in haystack) else _FALSE
+            return slow(needle, haystack)
         return membership
-    compare = _ORDERINGS[op]
+    natives = {kind: fn for (kind, name), fn in _NATIVE_OPS.items() if name == op}
 
-    def ordering(ctx: Context) -> bool:
+    def relation(ctx: Context) -> Any:
         a, b = left(ctx), right(ctx)
-        if (_number(a) and _number(b)) or (isinstance(a, str) and isinstance(b, str)):
-            return compare(a, b)
-        raise Undecided("no such overload")
+        kind = type(a)
+        if kind is type(b):
+            compare = natives.get(kind)
+            if compare is not None:
+                return _TRUE if compare(a, b) else _FALSE
+        return slow(a, b)
 
-    return ordering
+    return relation
 
 
 # ---------------------------------------------------------------- interpreter fallback
@@ -326,6 +402,10 @@ def _interpreted(expression: Expression) -> Compiled:
             return _from_cel(program.evaluate(activation))
         except CELEvalError as exc:
             raise Undecided(str(exc)) from None
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
+            # cel-python can fail on its own error paths (formatting the error of
+            # `0 && ![]` raises IndexError): an expression it cannot evaluate is undecided
+            raise Undecided(f"{type(exc).__name__}: {exc}") from None
         finally:
             current.pop()
 
@@ -333,12 +413,22 @@ def _interpreted(expression: Expression) -> Compiled:
 
 
 def compile_expression(expression: Expression, *, fast: bool = True) -> Compiled:
-    """A callable evaluating `expression` in a `Context`; raises `Undecided` on CEL errors."""
+    """A callable evaluating `expression` in a `Context`; raises `Undecided` on CEL errors.
+    Results are Python values (bool, int, float, str, list)."""
     if fast:
         try:
-            return _compile(expression.ast)
+            compiled = _compile(expression.ast)
         except _Unsupported:
             pass
+        else:
+            def run(ctx: Context) -> Any:
+                value = compiled(ctx)
+                if value is _TRUE:
+                    return True
+                if value is _FALSE:
+                    return False
+                return _from_cel(value)
+            return run
     return _interpreted(expression)
 
 
@@ -353,6 +443,8 @@ def is_fast(expression: Expression) -> bool:
 
 _PASS_THROUGH = ("expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication",
                  "unary", "member", "primary", "paren_expr")
+#: nodes that only wrap a literal (never `list_lit`: `[0]` is not the number 0)
+_WRAPPERS = _PASS_THROUGH + ("literal",)
 
 
 def _is_score_call(node: Any) -> bool:
@@ -362,7 +454,7 @@ def _is_score_call(node: Any) -> bool:
 
 
 def _is_number_literal(node: Any) -> bool:
-    while isinstance(node, lark.Tree) and len(node.children) == 1:
+    while isinstance(node, lark.Tree) and node.data in _WRAPPERS and len(node.children) == 1:
         node = node.children[0]
     return isinstance(node, lark.Token) and node.type in ("INT_LIT", "FLOAT_LIT")
 
