@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from mast.errors import IntegrityFailure, InvalidInput, Refused
-from mast.ledger.keys import ALG_COSIGNATURE_V1, Signer, Verifier, _b64decode_strict
+from mast.ledger.keys import ALG_COSIGNATURE_V1, Signer, Verifier, b64decode_strict
 from mast.ledger.note import (
     MalformedNote,
     Note,
@@ -107,7 +107,7 @@ class Checkpoint:
         if not size_text.isascii() or not size_text.isdigit() or (size_text != "0" and size_text[0] == "0"):
             raise MalformedCheckpoint(f"tree size {size_text!r} is not a decimal without leading zeroes")
         try:
-            root = _b64decode_strict(root_text)
+            root = b64decode_strict(root_text)
         except ValueError as e:
             raise MalformedCheckpoint(f"root hash: {e}") from None
         if len(root) != HASH_SIZE:

@@ -97,7 +97,7 @@ def _check_timestamp(timestamp: int) -> int:
     return timestamp
 
 
-def _b64decode_strict(text: str) -> bytes:
+def b64decode_strict(text: str) -> bytes:
     """Standard base64 with padding, and only its canonical spelling."""
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
@@ -269,7 +269,7 @@ def _decode_typed_key(name: str, hash_hex: str, b64: str, what: str) -> tuple[in
     if len(hash_hex) != 8 or any(c not in "0123456789abcdefABCDEF" for c in hash_hex):
         raise BadKey(f"malformed {what}: the key hash must be 8 hex digits")
     try:
-        raw = _b64decode_strict(b64)
+        raw = b64decode_strict(b64)
     except ValueError as e:
         raise BadKey(f"malformed {what}: {e}") from None
     if len(raw) != 33:

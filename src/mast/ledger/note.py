@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mast.errors import IntegrityFailure, InvalidInput, MastError
-from mast.ledger.keys import Verifier, _b64decode_strict, is_valid_key_name
+from mast.ledger.keys import Verifier, b64decode_strict, is_valid_key_name
 
 SIG_PREFIX = "\u2014 "  # em dash, space
 MAX_SIGNATURES = 100
@@ -157,7 +157,7 @@ def parse_signature_line(line: str) -> Signature:
     if not sep or not is_valid_key_name(name):
         raise MalformedNote(f"bad key name in signature line: {line[:80]!r}")
     try:
-        raw = _b64decode_strict(b64)
+        raw = b64decode_strict(b64)
     except ValueError as e:
         raise MalformedNote(f"signature by {name}: {e}") from None
     if len(raw) < 5:
