@@ -351,3 +351,18 @@ def test_witness_with_the_real_merkle_code():
     forked = cp(13, root=merkle.MemoryTree.of_leaves(leaves[:12] + [b"other"]).root(13))
     with pytest.raises(IntegrityFailure):
         w.check(old, sign_checkpoint(forked, LOG), proof)
+
+
+def test_pinned_cosigned_checkpoint():
+    """A fixed vector (Ed25519 is deterministic): any change to the formats shows up here.
+    The interop test checks the same kind of note with Go."""
+    pinned = (
+        "mast.example/log\n7\nQdhlabzts28LrqeaQtylYVvVGlafb0Hvl3pLc91SBDA=\n\n"
+        "— mast.example/log sMwaiiNN9NAqPsdAyPgt6LLtmhtTxpcKKutgnne/5wN12x146nxC18SohpqoJprYvBJX5aDGEj+1IvSIzosTgNlh9ws=\n"
+        "— witness.example/w1 yG1qPwAAAABkGFDLLPOe/RjgwB+gLv1L3boUQXsoktJuXCh9G4jaf58zmdoNugP+/dnT9hKzyDrIoBDrxkL9JsO6JuExrfywQ4thDg==\n"
+    )
+    assert LOG.verifier().text() == "mast.example/log+b0cc1a8a+AdBKsjJ0K7SrOhNovUYV5ObQIkq3GgFrr4UgozLJd4c3"
+    assert W1.verifier().text() == "witness.example/w1+c86d6a3f+BIhLiFf06qFhPGFQTbNNS+rzRlF6DjHePN3U2bQgHZ0L"
+    assert cosign(sign_checkpoint(cp(7), LOG), W1, 1679315147) == pinned
+    c, cosigs = open_checkpoint(pinned, LOG.verifier(), [W1.verifier()])
+    assert c == cp(7) and cosigs == (Cosignature(W1.verifier(), 1679315147),)
