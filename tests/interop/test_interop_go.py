@@ -283,6 +283,18 @@ def test_witness_cosignatures_verify_with_go(wd, log_key, tmp_path):
     wd.ok("-vkey", pub, "-checkpoint", wd.file(note))
 
 
+def test_pinned_vector_verifies_with_go(wd):
+    """The fixed vector of tests/ledger/test_checkpoint.py, checked by Go."""
+    note = (
+        "mast.example/log\n7\nQdhlabzts28LrqeaQtylYVvVGlafb0Hvl3pLc91SBDA=\n\n"
+        "— mast.example/log sMwaiiNN9NAqPsdAyPgt6LLtmhtTxpcKKutgnne/5wN12x146nxC18SohpqoJprYvBJX5aDGEj+1IvSIzosTgNlh9ws=\n"
+        "— witness.example/w1 yG1qPwAAAABkGFDLLPOe/RjgwB+gLv1L3boUQXsoktJuXCh9G4jaf58zmdoNugP+/dnT9hKzyDrIoBDrxkL9JsO6JuExrfywQ4thDg==\n"
+    )
+    log_vkey = "mast.example/log+b0cc1a8a+AdBKsjJ0K7SrOhNovUYV5ObQIkq3GgFrr4UgozLJd4c3"
+    w_vkey = "witness.example/w1+c86d6a3f+BIhLiFf06qFhPGFQTbNNS+rzRlF6DjHePN3U2bQgHZ0L"
+    wd.ok("-vkey", wd.file(log_vkey), "-checkpoint", wd.file(note), "-witness", wd.file(w_vkey))
+
+
 # -- what must be rejected --------------------------------------------------------------------
 
 
