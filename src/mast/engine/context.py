@@ -10,7 +10,9 @@ from typing import Any, Callable
 from mast.engine.cel import Compiled, Undecided, compile_expression, holds
 from mast.engine.facts import Facts
 from mast.engine.safeguards import SafeguardCoverage
-from mast.engine.thresholds import CompiledThreshold, OwnTimeline, ScoreBoard, State, inherit, own_timelines
+from mast.engine.thresholds import (
+    CompiledThreshold, OwnTimeline, ScoreBoard, State, inherit, own_timelines, reading_order, reading_timeline,
+)
 from mast.engine.timeline import START, Intervals, Steps
 from mast.framework.expressions import parse_expression
 from mast.framework.model import Framework
@@ -75,13 +77,22 @@ class Judgement:
     @classmethod
     def build(cls, framework: Framework, facts: Facts, anchors: dict[str, datetime]) -> "Judgement":
         compiled = [CompiledThreshold.build(t) for t in framework.thresholds]
+        # thresholds read by score alone are swept together; those whose indicators read
+        # `threshold(id)` follow, each once the statuses it reads are known
+        plain = [ct for ct in compiled if not ct.reads]
+        reading = reading_order(compiled)
         models: dict[str, ModelView] = {}
         for model_id in facts.lineage_order():
             record = facts.models[model_id]
             dets = {t.threshold.id: facts.determinations.get((model_id, t.threshold.id), []) for t in compiled}
-            own, board = own_timelines(model_id, facts.evals.get(model_id, []), dets, compiled)
+            evals = facts.evals.get(model_id, [])
+            own, board = own_timelines(model_id, evals, dets, plain)
             parent = models.get(record.parent) if record.parent else None
             status = {tid: inherit(tl, parent.status.get(tid) if parent else None) for tid, tl in own.items()}
+            for ct in reading:
+                tid = ct.threshold.id
+                own[tid] = reading_timeline(model_id, ct, evals, dets[tid], status)
+                status[tid] = inherit(own[tid], parent.status.get(tid) if parent else None)
             models[model_id] = ModelView(model_id, record.parent, facts.stage[model_id], own, status, board)
         return cls(framework, facts, compiled, models, SafeguardCoverage(facts), anchors)
 

@@ -50,18 +50,22 @@ class CompiledThreshold:
     keys: frozenset[tuple[str, str]]
     tasks: frozenset[str]
     monotone: bool = False
+    #: thresholds whose status its indicators read with `threshold(id)` (for the same model)
+    reads: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, threshold: Threshold) -> "CompiledThreshold":
         order = {"warning": WARNING, "not_ruled_out": NOT_RULED_OUT, "crossed": CROSSED}
-        levels, keys, monotone = [], set(), True
+        levels, keys, monotone, reads = [], set(), True, set()
         for name, text in threshold.indicators.levels():
             expression = parse_expression(text)
             keys |= expression.scores
+            reads |= expression.thresholds
             monotone = monotone and is_monotone(expression)
             levels.append((order[name], compile_expression(expression)))
         levels.sort(key=lambda pair: -pair[0])
-        return cls(threshold, levels, frozenset(keys), frozenset(t for t, _ in keys), monotone)
+        return cls(threshold, levels, frozenset(keys), frozenset(t for t, _ in keys), monotone,
+                   frozenset(reads))
 
     def level(self, ctx: Any, floor: int = RULED_OUT) -> tuple[int, int]:
         """`(level, floor)`: the highest level whose indicator holds — an undecidable one
@@ -165,6 +169,70 @@ def own_timelines(
     for i, ct in enumerate(thresholds):
         out[ct.threshold.id] = _merge(events[i], determinations.get(ct.threshold.id, []))
     return out, board
+
+
+def reading_order(thresholds: list[CompiledThreshold]) -> list[CompiledThreshold]:
+    """The thresholds whose indicators read other thresholds, each after those it reads.
+    (`mast framework check` refuses cycles; here one is broken arbitrarily and the status
+    read across it counts as `untested`.)"""
+    by_id = {ct.threshold.id: ct for ct in thresholds}
+    order: list[CompiledThreshold] = []
+    done: set[str] = set()
+
+    def visit(ct: CompiledThreshold, path: frozenset[str]) -> None:
+        tid = ct.threshold.id
+        if tid in done or tid in path:
+            return
+        for other in sorted(ct.reads):
+            if other in by_id:
+                visit(by_id[other], path | {tid})
+        done.add(tid)
+        if ct.reads:
+            order.append(ct)
+
+    for ct in thresholds:
+        visit(ct, frozenset())
+    return order
+
+
+def reading_timeline(model_id: str, ct: CompiledThreshold, evals: list[Any], dets: list[Any],
+                     statuses: dict[str, Steps[State]]) -> OwnTimeline:
+    """One model's own timeline for a threshold whose indicators read other thresholds'
+    statuses for that model (`statuses`, inheritance applied). Its indicators are judged
+    when a score they read improves, as in `own_timelines`, and when a status they read
+    changes their level (that is new evidence too)."""
+    board = ScoreBoard(model_id)
+    reads = {tid: statuses[tid] for tid in ct.reads if tid in statuses}  # others: untested
+    moments = sorted({e.at for e in evals if e.task in ct.tasks}
+                     | {moment for steps in reads.values() for moment in steps.times})
+    events: list[tuple[datetime, int]] = []
+    tested = False
+    last: int | None = None
+    i = 0
+    for moment in moments:
+        improved = False
+        while i < len(evals) and evals[i].at <= moment:
+            ev = evals[i]
+            i += 1
+            if ev.task not in ct.tasks:
+                continue
+            if not tested:
+                tested = improved = True
+            for metric, value in ev.metrics.items():
+                key = (ev.task, metric)
+                if key in ct.keys and value > board.best.get(key, float("-inf")):
+                    board.best[key] = float(value)
+                    improved = True
+        board.statuses = {tid: steps.value(moment)[0] for tid, steps in reads.items()}
+        if not ct.tasks and not tested and any(v != "untested" for v in board.statuses.values()):
+            tested = improved = True  # it reads no task: tested once what it reads is
+        if not tested:
+            continue
+        level, _ = ct.level(board)
+        if improved or level != last:
+            events.append((moment, level))
+        last = level
+    return _merge(events, dets)
 
 
 def _merge(levels: list[tuple[datetime, int]], dets: list[Any]) -> OwnTimeline:
