@@ -80,7 +80,7 @@ def outcome(text: str, fast: bool):
 outcome("1 == 1", False)  # cel-python raises the recursion limit on first use: not during a test
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(EXPRESSIONS)
 @example('score("z", "acc") >= 0.5 || true')          # true || error == true
 @example('false && score("z", "acc") >= 0.5')         # false && error == false

@@ -69,3 +69,10 @@ def test_indicator_firing_again_after_a_determination_asks_for_a_new_one():
     a = run(fw(), records, "2025-03-15")
     w = [f for f in found(a, "warning", current=True) if "determination is due" in f.message]
     assert [(f.since, f.due) for f in w] == [(t("2025-03-01"), t("2025-03-31"))]
+
+
+def test_a_warning_indicator_asks_for_a_determination_too():
+    records = [model("m1"), ev("m1", "bio", "2025-02-01", acc=0.4), det("m1", "cbrn-3", "ruled_out", "2025-02-10")]
+    a = run(fw(), records, "2025-03-01", history=True)
+    w = only(a, "warning", commitment="cbrn-3")
+    assert (w.since, w.until, w.due) == (t("2025-02-01"), t("2025-02-10"), t("2025-03-03"))

@@ -131,6 +131,15 @@ def test_new_best_that_stays_below_the_determined_status_does_not_change_it():
     assert (s.status, s.basis, s.since) == ("crossed", "determination", t("2025-02-20"))
 
 
+def test_new_best_at_the_determined_status_keeps_the_determination():
+    records = M + [ev("m1", "bio", "2025-02-01", acc=0.6), det("m1", "cbrn-3", "not_ruled_out", "2025-02-20"),
+                   ev("m1", "bio", "2025-03-10", acc=0.7)]  # a new best, but no higher status
+    a = run(fw(), records, "2025-04-01")
+    s = state(a, "m1")
+    assert (s.status, s.basis, s.since) == ("not_ruled_out", "determination", t("2025-02-20"))
+    assert not found(a, "warning") and not found(a, "overdue")  # no new determination is due
+
+
 def test_a_later_determination_replaces_an_earlier_one():
     records = M + [ev("m1", "bio", "2025-02-01", acc=0.6), det("m1", "cbrn-3", "ruled_out", "2025-02-20"),
                    det("m1", "cbrn-3", "crossed", "2025-03-20")]

@@ -91,6 +91,10 @@ def test_as_of_before_every_version_shows_statuses_but_judges_nothing():
     assert a.findings == [] and sum(a.summary.values()) == 0
 
 
+def test_as_of_before_every_version_is_shown_under_the_first():
+    assert run(versions(), [], "2024-12-01").framework.version == "1"
+
+
 def test_violation_under_the_first_version_starts_at_its_effective():
     records = deployed_model(created="2024-06-01", deployed_at="2024-07-01") + [
         ev("m1", "bio", "2024-08-01", acc=0.6)]
