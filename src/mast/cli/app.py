@@ -26,14 +26,16 @@ app = typer.Typer(
 )
 framework_app = typer.Typer(help="Framework files: check, publish, diff.", no_args_is_help=True)
 record_app = typer.Typer(help="Append records to the workspace's log.", no_args_is_help=True)
+evidence_app = typer.Typer(help="Evaluation evidence: import Inspect / lm-eval / CSV, show, plot.", no_args_is_help=True)
 app.add_typer(framework_app, name="framework")
 app.add_typer(record_app, name="record")
+app.add_typer(evidence_app, name="evidence")
 
 #: stdout for results, stderr for messages; both honour NO_COLOR and a non-terminal.
 out = Console()
 err = Console(stderr=True)
 
-COMMAND_MODULES = ("framework", "records", "status", "demo")
+COMMAND_MODULES = ("framework", "records", "status", "demo", "evidence")
 
 
 @dataclass
