@@ -277,3 +277,17 @@ def test_example_with_a_planted_mistake_reports_its_line(tmp_path):
         f"{path}:{n + 1}:{col}: thresholds[1].requires[0].standard: unknown standard 'asl4-security'; "
         "standards: asl3-deployment, asl3-security"
     ]
+
+
+@pytest.mark.parametrize("indicator", ['score("t", "m") == 1', '1 <= score("t", "m")'])
+def test_score_compared_with_an_integer_literal_cel_refuses_is_an_error(indicator: str) -> None:
+    # cel-python cannot evaluate these int/double comparisons, so the indicator would be
+    # undecided forever and, by precaution, never rule its threshold out.
+    with pytest.raises(InvalidInput) as caught:
+        load_framework_text(_indicator(indicator), "f.yaml")
+    assert "decimal literal such as 1.0" in str(caught.value)
+    assert load_framework_text(_indicator(indicator.replace("1", "1.0", 1)), "f.yaml")
+
+
+def test_score_ordered_against_an_integer_literal_is_fine() -> None:
+    assert load_framework_text(_indicator('score("t", "m") >= 1'), "f.yaml")

@@ -220,6 +220,10 @@ def _expression_problems(check: _Check, site: _Site, expression: Expression, thr
                 site.path, f"unknown variable '{name}'; {site.role} can read: {', '.join(sorted(site.variables))}"))
     if site.needs_score and not expression.scores:
         problems.append(check.at(site.path, 'an indicator must read at least one score("task", "metric")'))
+    for column in expression.score_int_comparisons:
+        problems.append(check.at(
+            site.path, "score() is a decimal number: compare it with a decimal literal such as 1.0, not 1 "
+                       "(CEL does not compare int and double here)", column))
     reported: set[tuple[str, str | None]] = set()
     for threshold_id, op, literal, column in expression.threshold_comparisons:
         if op in _ORDERING and (threshold_id, op) not in reported:

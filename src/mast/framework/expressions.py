@@ -51,6 +51,8 @@ class Expression:
     variables: frozenset[str] = frozenset()
     #: every comparison with a `threshold(id)` call: (id, operator, string literal or None, column)
     threshold_comparisons: tuple[tuple[str, str, str | None, int | None], ...] = ()
+    #: columns of comparisons between `score()` and an integer literal (see the check)
+    score_int_comparisons: tuple[int | None, ...] = ()
 
     @property
     def tasks(self) -> frozenset[str]:
@@ -143,6 +145,39 @@ def _threshold_call(tree: object) -> str | None:
     return None
 
 
+def _is_int_literal(tree: object) -> bool:
+    node = _sole(tree)
+    if isinstance(node, lark.Tree) and node.data == "literal" and node.children:
+        node = node.children[0]
+    return isinstance(node, lark.Token) and node.type in ("INT_LIT", "UINT_LIT")
+
+
+def _is_score(tree: object) -> bool:
+    node = _sole(tree)
+    return isinstance(node, lark.Tree) and node.data == "ident_arg" and str(node.children[0]) == "score"
+
+
+def _score_int_comparisons(ast: lark.Tree) -> list[int | None]:
+    """Columns of comparisons of `score()` with an integer literal that CEL refuses.
+
+    `score()` is a double, and CEL (as cel-python implements it) refuses some int/double
+    comparisons (`score(...) == 1`, `1 <= score(...)`): such an indicator would never
+    evaluate and so, by precaution, never rule its threshold out. The check asks for `1.0`.
+    """
+    found = []
+    for node in ast.iter_subtrees():
+        if node.data != "relation" or len(node.children) != 2:
+            continue
+        head, right = node.children
+        if not isinstance(head, lark.Tree) or head.data not in _RELATIONS:
+            continue
+        left = head.children[0]
+        equality = head.data in ("relation_eq", "relation_ne")
+        if (_is_int_literal(left) and _is_score(right)) or (equality and _is_score(left) and _is_int_literal(right)):
+            found.append(_column(node))
+    return found
+
+
 def _bound_variables(ast: lark.Tree) -> set[str]:
     bound: set[str] = set()
     for node in ast.iter_subtrees():
@@ -232,4 +267,4 @@ def parse_expression(text: str) -> Expression:
                 raise ExpressionError(f"unknown function {name}(); known functions: {known}", _column(node))
     return Expression(text, ast, frozenset(functions), frozenset(identifiers), frozenset(scores),
                       frozenset(thresholds), frozenset(identifiers - _bound_variables(ast)),
-                      tuple(_threshold_comparisons(ast)))
+                      tuple(_threshold_comparisons(ast)), tuple(_score_int_comparisons(ast)))
