@@ -140,6 +140,10 @@ def _view(model: str, moment: datetime) -> EvidenceView:
         return evidence_view(ws.frameworks(), ws.store.records(), model, moment)
 
 
+def _when(moment: datetime | None) -> str:
+    return iso(moment)[:16].replace("T", " ") if moment else ""
+
+
 HOLDS = {True: ("fires", "bold red"), False: ("holds not", "green"), None: ("undecided", "yellow")}
 
 
@@ -157,8 +161,8 @@ def render_view(view: EvidenceView) -> None:
         status = Text("  status ")
         status.append(t.status, style=STATUS_STYLE.get(t.status, ""))
         if t.basis:
-            status.append(f" ({t.basis}" + (f" since {iso(t.since)}" if t.since else "") + ")", style="dim")
-        status.append("  · indicators reached: ")
+            status.append(f" ({t.basis}" + (f", since {_when(t.since)}" if t.since else "") + ")", style="dim")
+        status.append(" · reached ")
         status.append(t.reached or "none", style="bold" if t.reached else "dim")
         out.print(status)
         if not t.indicators:
@@ -173,11 +177,12 @@ def render_view(view: EvidenceView) -> None:
                 row = Text(f"      {b.task} · {b.metric}: ")
                 if b.value is None:
                     row.append("no evidence", style="yellow")
-                else:
-                    row.append(f"{b.value:g}", style="bold")
-                    row.append(f"  best of {b.evals}, {iso(b.at)[:16].replace('T', ' ')}" if b.at else "", style="dim")
-                    row.append(f"  {b.source}", style="dim")
+                    out.print(row)
+                    continue
+                row.append(f"{b.value:g}", style="bold")
+                row.append(f"  best of {b.evals}, {_when(b.at)}" if b.at else "", style="dim")
                 out.print(row)
+                out.print(Text(f"        from {b.source}", style="dim"))
 
 
 @evidence_app.command("plot")

@@ -41,6 +41,7 @@ def plot_evidence(view: EvidenceView, output: str | Path) -> Path:
         raise InvalidInput(f"model {view.model!r} has no eval records up to {view.as_of:%Y-%m-%d}: nothing to plot")
     plt = _pyplot()
     plt.rcParams["svg.hashsalt"] = "mast"  # the same evidence gives the same file
+    plt.rcParams["svg.fonttype"] = "none"  # text stays text: searchable, selectable
     rows = max(1, len(panels))
     fig, axes = plt.subplots(rows, 1, figsize=(9, 2.8 * rows + 0.6), squeeze=False, sharex=True)
     for ax, threshold in zip((a for [a] in axes), panels):
@@ -55,7 +56,9 @@ def plot_evidence(view: EvidenceView, output: str | Path) -> Path:
             for v in values:
                 best = max(best, v)
                 running.append(best)
-            ax.step(times, running, where="post", color=marks.get_color(), linewidth=1.4)
+            # the running best is what the engine reads; drawn on to the moment of the view
+            ax.step([*times, view.as_of], [*running, running[-1]], where="post", color=marks.get_color(),
+                    linewidth=1.4)
         for indicator in threshold.indicators:
             color, style = LEVEL_STYLE.get(indicator.level, ("grey", "-."))
             for line in indicator.lines:
@@ -63,6 +66,8 @@ def plot_evidence(view: EvidenceView, output: str | Path) -> Path:
                 ax.annotate(f"{indicator.level}: {line.task}·{line.metric} {line.op} {line.value:g}",
                             xy=(1, line.value), xycoords=("axes fraction", "data"), xytext=(-4, 2),
                             textcoords="offset points", ha="right", va="bottom", fontsize=7, color=color)
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high + 0.08 * (high - low))  # room for the labels of the top line
         status = threshold.status + (f" ({threshold.basis})" if threshold.basis else "")
         ax.set_title(f"{threshold.id} — {status}", loc="left", fontsize=10)
         ax.set_ylabel("score")
