@@ -100,7 +100,7 @@ def floor_seconds(paths: list[Path]) -> float:
 def fresh_workspace(root: Path):  # -> Workspace
     from mast.framework.loader import load_framework_text
     from mast.records.kinds import ModelRecord
-    from mast.records.workspace import Workspace
+    from mast.workspace import Workspace
 
     ws = Workspace.init(root)
     ws.publish(load_framework_text(FRAMEWORK, "bench.yaml"), "bench.yaml", {"rso": "Bench"})

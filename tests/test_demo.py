@@ -15,7 +15,7 @@ import pytest
 from mast.demo import ASSESSMENT_FILE, build_demo, demo_assessment, demo_views, prepare_directory
 from mast.engine import Assessment, Finding
 from mast.errors import InvalidInput
-from mast.records.workspace import Workspace
+from mast.workspace import Workspace
 
 VIOLATION_AT = datetime.fromisoformat("2025-09-25T12:00:00+00:00")
 ESCAPE_AT = datetime.fromisoformat("2026-03-25T12:00:00+00:00")

@@ -24,7 +24,7 @@ from mast.engine import Assessment, assess
 from mast.errors import InvalidInput, Problem
 from mast.framework.loader import load_framework
 from mast.records.loader import load_batch
-from mast.records.workspace import CONFIG, STATE_DIR, Workspace
+from mast.workspace import CONFIG, STATE_DIR, Workspace
 from mast.sourcemap import load_file
 from mast.vocabulary import ZonedTime
 

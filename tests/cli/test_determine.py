@@ -49,7 +49,7 @@ def lab(tmp_path: Path) -> Path:
     """A workspace (built with the library, for speed) with the framework and model atlas-1."""
     from mast.framework.loader import load_framework_text
     from mast.records.kinds import ModelRecord
-    from mast.records.workspace import Workspace
+    from mast.workspace import Workspace
 
     ws = Workspace.init(tmp_path / "lab")
     ws.publish(load_framework_text(FRAMEWORK, "framework.yaml"), "framework.yaml", {"rso": "Jane Roe"})

@@ -26,7 +26,7 @@ def inspect_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("inspect_ai")
     root = tmp_path_factory.mktemp("inspect")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INSPECT_", "MAST_"))}
-    done = subprocess.run([sys.executable, str(HERE / "make_inspect_logs.py"), str(root)], env=env,
+    done = subprocess.run([sys.executable, str(HERE / "make_inspect_logs.py"), str(root)], env=env, cwd=root,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     logs = root / "logs"

@@ -8,7 +8,7 @@ from typing import Any
 
 from mast.framework.loader import load_framework
 from mast.records.kinds import EvalRecord, ModelRecord
-from mast.records.workspace import Workspace
+from mast.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
 FRAMEWORK = DATA / "framework.yaml"

@@ -132,7 +132,7 @@ def test_a_log_for_another_model_is_refused_unless_model_from_log(ws: Path, logs
 
 
 def test_model_from_log_needs_the_model_to_be_recorded(tmp_path: Path, logs: Path) -> None:
-    from mast.records.workspace import Workspace
+    from mast.workspace import Workspace
     from evidence_helpers import FRAMEWORK
     from mast.framework.loader import load_framework
     from mast.records.kinds import ModelRecord

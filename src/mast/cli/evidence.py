@@ -22,14 +22,14 @@ from mast.vocabulary import UTC, iso
 if TYPE_CHECKING:
     from mast.evidence.importer import ImportResult, Progress
     from mast.evidence.show import EvidenceView
-    from mast.records.workspace import Workspace
+    from mast.workspace import Workspace
 
 AUDIENCES = ("public", "reviewer", "internal")
 
 
 @contextmanager
 def _workspace() -> Iterator[Workspace]:
-    from mast.records.workspace import Workspace
+    from mast.workspace import Workspace
 
     ws = Workspace.open(state.workspace)
     try:

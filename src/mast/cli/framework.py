@@ -57,7 +57,7 @@ def publish_command(
     from mast.cli.app import state
     from mast.cli.records import parse_approvals, parse_time
     from mast.framework.loader import framework_from_document
-    from mast.records.workspace import Workspace
+    from mast.workspace import Workspace
     from mast.sourcemap import load_file
 
     approvals = parse_approvals(approve)

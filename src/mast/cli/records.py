@@ -24,7 +24,7 @@ def init(
     directory: Optional[Path] = typer.Argument(None, help="Directory to make a workspace of (default: -w, or here)."),
 ) -> None:
     """Create a workspace: mast.toml and .mast/ (the database)."""
-    from mast.records.workspace import Workspace
+    from mast.workspace import Workspace
 
     ws = Workspace.init(directory if directory is not None else state.workspace)
     try:
@@ -39,7 +39,7 @@ def add(
 ) -> None:
     """Append records (one or a list) atomically: all of them, or none if any is wrong."""
     from mast.records.loader import load_batch
-    from mast.records.workspace import Workspace
+    from mast.workspace import Workspace
 
     ws = Workspace.open(state.workspace)
     try:

@@ -18,7 +18,7 @@ from mast.engine import Assessment, assess
 from mast.errors import InvalidInput, Problem
 
 if TYPE_CHECKING:
-    from mast.records.workspace import Workspace
+    from mast.workspace import Workspace
 from mast.vocabulary import UTC, ZonedTime, iso
 
 STATUS_STYLE = {"untested": "dim", "ruled_out": "green", "not_ruled_out": "yellow", "crossed": "bold red"}
@@ -128,7 +128,7 @@ def status(
     history: bool = typer.Option(False, "--history", help="Add resolved findings, each with `until`."),
 ) -> None:
     """What the framework requires of every model, and whether it is met."""
-    from mast.records.workspace import Workspace  # the store is loaded only by commands that need it
+    from mast.workspace import Workspace  # the store is loaded only by commands that need it
 
     moment = parse_moment(as_of) if as_of else datetime.now(UTC).replace(microsecond=0)
     ws = Workspace.open(state.workspace)

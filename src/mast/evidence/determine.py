@@ -19,7 +19,7 @@ from mast.errors import InvalidInput, Problem, Refused
 from mast.records.kinds import Audience, DeterminationRecord, ModelRecord
 from mast.records.references import PUBLISH_FIRST, framework_in_force
 from mast.records.store import Entry
-from mast.records.workspace import Workspace
+from mast.workspace import Workspace
 from mast.vocabulary import UTC
 
 STATUSES = ("ruled_out", "not_ruled_out", "crossed")

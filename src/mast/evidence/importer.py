@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -34,7 +35,7 @@ from mast.evidence.results import Result
 from mast.records.kinds import Audience, EvalRecord, ModelRecord
 from mast.records.loader import Batch
 from mast.records.store import Entry, entries_table
-from mast.records.workspace import Workspace
+from mast.workspace import Workspace
 
 FORMATS = (inspect_logs.FORMAT, lm_eval.FORMAT, csv_import.FORMAT)
 
@@ -124,10 +125,14 @@ def _walked_format(path: Path, forced: str | None) -> str | None:
     return None
 
 
-def read_file(source: SourceFile, data: bytes, *, partial: bool) -> list[Result]:
+def read_file(source: SourceFile, *, partial: bool) -> list[Result]:
     """The results of one file (raises InvalidInput for a bad one)."""
     if source.format == inspect_logs.FORMAT:
         return inspect_logs.read_inspect(source.path, partial=partial)
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(Problem(str(source.path), None, None, f"cannot read: {exc.strerror or exc}")) from None
     if source.format == lm_eval.FORMAT:
         return lm_eval.read_lm_eval(source.path, data)
     return csv_import.read_csv(source.path, data)
@@ -191,7 +196,7 @@ class ModelChooser:
                          "`model` record, or map it to one with `models:` in a --map file")
 
 
-def eval_records(result: Result, source: SourceFile, sha256: str, model: str, mapping: Mapping,
+def eval_record(result: Result, source: SourceFile, sha256: str, model: str, mapping: Mapping,
                  audience: Audience) -> EvalRecord:
     """The eval record of one result: names per DESIGN §4 and the mapping; when two source
     metrics get one name, the higher value is kept (best elicitation counts)."""
@@ -219,41 +224,66 @@ def import_evidence(ws: Workspace, paths: Iterable[str | Path], *, model: str | 
     files = discover(paths, format)
     chooser = ModelChooser([e.record for e in ws.store.entries(kind="model")  # type: ignore[misc]
                             if isinstance(e.record, ModelRecord)], model, model_from_log, mapping)
-    known = imported_hashes(ws)
-    result = ImportResult(files=files)
-    records: list[EvalRecord] = []
-    problems: list[Problem | str] = []
-    seen: dict[str, SourceFile] = {}
-    for done, source in enumerate(files, 1):
+    run = _Run(ImportResult(files=files), imported_hashes(ws), chooser, mapping, audience, partial)
+    # Files are hashed on a second thread while this one parses them: hashlib and file reads
+    # release the GIL, so on two cores hashing hides behind inspect_ai's parsing.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashes = pool.map(_sha256, [f.path for f in files])
+        for done, (source, sha256) in enumerate(zip(files, hashes), 1):
+            if isinstance(sha256, OSError):
+                run.problems.append(Problem(str(source.path), None, None,
+                                            f"cannot read: {sha256.strerror or sha256}"))
+            else:
+                run.read(source, sha256)
+            if progress is not None:
+                progress(done, len(files))
+    if run.problems:
+        raise InvalidInput(run.problems)
+    if run.records:
+        run.result.entries = ws.add(Batch.of(run.records, name="<evidence>"))
+    return run.result
+
+
+def _sha256(path: Path) -> str | OSError:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return exc
+
+
+@dataclass
+class _Run:
+    """The state of one import: what is read so far, and every problem met."""
+
+    result: ImportResult
+    known: set[str]
+    chooser: ModelChooser
+    mapping: Mapping
+    audience: Audience
+    partial: bool
+    records: list[EvalRecord] = field(default_factory=list)
+    problems: list[Problem | str] = field(default_factory=list)
+    seen: dict[str, SourceFile] = field(default_factory=dict)
+
+    def read(self, source: SourceFile, sha256: str) -> None:
+        """Read one file into `records` (or `problems`), unless its content was imported before."""
+        if sha256 in self.known:
+            self.result.skipped.append((source, "already imported (same sha256)"))
+            return
+        if sha256 in self.seen:
+            self.result.skipped.append((source, f"the same file as {self.seen[sha256].path}"))
+            return
+        self.seen[sha256] = source
         try:
-            data = source.path.read_bytes()
-        except OSError as exc:
-            problems.append(Problem(str(source.path), None, None, f"cannot read: {exc.strerror or exc}"))
-            continue
-        sha256 = hashlib.sha256(data).hexdigest()
-        if sha256 in known:
-            result.skipped.append((source, "already imported (same sha256)"))
-        elif sha256 in seen:
-            result.skipped.append((source, f"the same file as {seen[sha256].path}"))
-        else:
-            seen[sha256] = source
+            items = read_file(source, partial=self.partial)
+        except InvalidInput as exc:
+            self.problems.extend(exc.problems)
+            return
+        for item in items:
             try:
-                items = read_file(source, data, partial=partial)
+                self.records.append(_record(item, source, sha256, self.chooser, self.mapping, self.audience))
             except InvalidInput as exc:
-                problems.extend(exc.problems)
-                items = []
-            for item in items:
-                try:
-                    records.append(_record(item, source, sha256, chooser, mapping, audience))
-                except InvalidInput as exc:
-                    problems.extend(exc.problems)
-        if progress is not None:
-            progress(done, len(files))
-    if problems:
-        raise InvalidInput(problems)
-    if records:
-        result.entries = ws.add(Batch.of(records, name="<evidence>"))
-    return result
+                self.problems.extend(exc.problems)
 
 
 def _record(item: Result, source: SourceFile, sha256: str, chooser: ModelChooser, mapping: Mapping,
@@ -264,7 +294,7 @@ def _record(item: Result, source: SourceFile, sha256: str, chooser: ModelChooser
     except ValueError as exc:
         raise InvalidInput(Problem(where.file, where.line, None, str(exc))) from None
     try:
-        return eval_records(item, source, sha256, model, mapping, audience)
+        return eval_record(item, source, sha256, model, mapping, audience)
     except ValidationError as exc:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
         raise InvalidInput(Problem(where.file, where.line, None, f"cannot make an eval record: {detail}")) from None

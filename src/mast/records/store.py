@@ -15,7 +15,7 @@ import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from sqlalchemy import (
     Column,
@@ -59,6 +59,10 @@ _SQLITE_TRIGGERS = (
     """CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
        BEGIN SELECT RAISE(ABORT, 'mast entries are append-only: DELETE refused'); END""",
 )
+
+#: Called inside an append's transaction: (connection, index of the first new entry, bodies).
+AppendHook = Callable[[Connection, int, list[bytes]], object]
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -108,11 +112,14 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def append(self, records: Sequence[Record]) -> list[Entry]:
+    def append(self, records: Sequence[Record], *, within: "AppendHook | None" = None) -> list[Entry]:
         """Append records in one transaction: all are written, or none.
 
         A record already in the log (same id) is invalid input: the log would otherwise hold
-        a fact twice, and its id would no longer name one entry.
+        a fact twice, and its id would no longer name one entry. `within(conn, first_index,
+        bodies)` runs inside the same transaction after the insert — the workspace extends
+        the Merkle tree and signs a checkpoint there, so that a batch commits with its
+        checkpoint or not at all (the store itself knows nothing of the log).
         """
         rows = []
         for record in records:
@@ -135,6 +142,8 @@ class Store:
                 for offset, row in enumerate(rows):
                     row["idx"] = start + offset
                 conn.execute(insert(entries_table), rows)
+                if within is not None:
+                    within(conn, start, [row["body"] for row in rows])
         except IntegrityError:
             # The UNIQUE constraints found an id or ref already in the log (the transaction is
             # rolled back). Looking them up only now keeps the common case to one INSERT.

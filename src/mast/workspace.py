@@ -1,8 +1,9 @@
-"""A workspace: a directory with `mast.toml` and `.mast/` (the database and, later, keys).
+"""A workspace: a directory with `mast.toml` and `.mast/` (the database and the log's keys).
 
-The workspace is where the rules that span records live: a batch is checked against the log
-and the published frameworks before it is appended, and a framework version is published
-only with the approvals the framework itself demands.
+The workspace is where the rules that span layers live: a batch is checked against the log
+and the published frameworks before it is appended; it is appended together with the Merkle
+tree's new hashes and a signed checkpoint, in one transaction; and a framework version is
+published only with the approvals the framework itself demands.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, Mapping, Sequence
 from mast.errors import InvalidInput, MastError, Problem, Refused
 from mast.framework.loader import framework_from_data
 from mast.framework.model import Framework
+from mast.ledger import log as ledger_log
+from mast.ledger.keys import Signer, Verifier, load_signer, load_verifier_file, write_key_files
 from mast.records.canonical import canonical_bytes, sha256_hex
 from mast.records.kinds import FrameworkRecord, Record
 from mast.records.loader import Batch
@@ -27,6 +30,7 @@ from mast.vocabulary import UTC
 CONFIG = "mast.toml"
 STATE_DIR = ".mast"
 DB_FILE = "mast.db"
+KEYS_DIR = "keys"
 
 _CONFIG_TEMPLATE = '''\
 # A mast workspace, created by `mast init`. See docs/records.md.
@@ -64,7 +68,16 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         origin = f"mast.local/{_slug(root.resolve().name) or 'workspace'}"
         (root / STATE_DIR).mkdir()
-        Store.sqlite(root / STATE_DIR / DB_FILE, create=True).close()
+        keys = root / STATE_DIR / KEYS_DIR
+        keys.mkdir(mode=0o700)
+        key_path, _ = write_key_files(keys, origin)
+        store = Store.sqlite(root / STATE_DIR / DB_FILE, create=True)
+        try:
+            with store.engine.begin() as conn:
+                ledger_log.create_tables(conn)
+                ledger_log.LogWriter(origin, load_signer(key_path)).sign_empty(conn)
+        finally:
+            store.close()
         (root / CONFIG).write_text(_CONFIG_TEMPLATE.format(origin=origin), encoding="utf-8")
         return cls.open(root)
 
@@ -98,6 +111,33 @@ class Workspace:
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
 
+    # -- the log -----------------------------------------------------------------------------
+
+    @property
+    def signer(self) -> Signer:
+        """The log's signing key (`.mast/keys/log.key`, mode 0600)."""
+        return load_signer(self.state_dir / KEYS_DIR / "log.key")
+
+    @property
+    def verifier(self) -> Verifier:
+        return load_verifier_file(self.state_dir / KEYS_DIR / "log.pub")
+
+    def witnesses(self) -> list[Verifier]:
+        """Witness keys configured in mast.toml (`witnesses = ["name+hash+key", ...]`)."""
+        from mast.ledger.keys import load_verifier
+
+        out = []
+        for text in self.config.get("witnesses", []):
+            try:
+                out.append(load_verifier(text, cosigner=True))
+            except (InvalidInput, ValueError):
+                out.append(load_verifier(text))
+        return out
+
+    def _append(self, records: Sequence[Record]) -> list[Entry]:
+        writer = ledger_log.LogWriter(self.origin, self.signer)
+        return self.store.append(records, within=writer.extend)
+
     def close(self) -> None:
         self.store.close()
 
@@ -121,7 +161,7 @@ class Workspace:
         problems = check_references(batch, self.store, self.frameworks())
         if problems:
             raise InvalidInput(problems)
-        return self.store.append(batch.records)
+        return self._append(batch.records)
 
     def publish(self, framework: Framework, source: SourceDocument | str | None = None,
                 approvals: Mapping[str, str] | None = None, at: datetime | None = None) -> Entry:
@@ -164,7 +204,7 @@ class Workspace:
             sha256=sha256_hex(canonical_bytes(data)),
             approved_by=approvals,
         )
-        [entry] = self.store.append([record])
+        [entry] = self._append([record])
         self._frameworks = None
         return entry
 

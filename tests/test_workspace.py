@@ -12,9 +12,9 @@ from mast.errors import InvalidInput, Refused
 from mast.framework.loader import load_framework
 from mast.records.kinds import parse_record
 from mast.records.references import check_references, framework_in_force
-from mast.records.workspace import Workspace, framework_data
+from mast.workspace import Workspace, framework_data
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "records" / "data"
 V1 = load_framework(DATA / "framework-v1.yaml")
 V2 = load_framework(DATA / "framework-v2.yaml")
 BOTH = {"rso": "Jane Roe", "ceo": "Sam Poe"}

@@ -1,0 +1,202 @@
+"""`mast log`: the tamper-evident log (DESIGN §6–§7) — keys, checkpoints, leaves, proofs,
+verification and witness cosigning. Output formats are those DESIGN §6 fixes, so that other
+implementations can read them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from mast.cli.app import app, out, state
+from mast.errors import InvalidInput, Problem
+
+log_app = typer.Typer(help="The tamper-evident log: keys, checkpoints, proofs, verification.",
+                      no_args_is_help=True)
+proof_app = typer.Typer(help="Inclusion and consistency proofs (RFC 9162 §2.1.3–2.1.4).", no_args_is_help=True)
+log_app.add_typer(proof_app, name="proof")
+app.add_typer(log_app, name="log")
+
+
+def _open():
+    from mast.workspace import Workspace
+
+    return Workspace.open(state.workspace)
+
+
+def _size_of(conn) -> int:
+    from mast.ledger import tree
+
+    return tree.tree_size(conn)
+
+
+def _check_range(value: int, lo: int, hi: int, what: str) -> None:
+    if not lo <= value <= hi:
+        raise InvalidInput(Problem(what, None, None, f"expected {lo}..{hi}, got {value}"))
+
+
+@log_app.command("key")
+def key() -> None:
+    """Print the log's verifier key in signed-note form (`<name>+<hash>+<base64>`)."""
+    ws = _open()
+    try:
+        typer.echo(ws.verifier.text())
+    finally:
+        ws.close()
+
+
+@log_app.command("checkpoint")
+def checkpoint() -> None:
+    """Print the latest signed checkpoint exactly as C2SP tlog-checkpoint specifies."""
+    from mast.ledger.log import latest_checkpoint
+
+    ws = _open()
+    try:
+        with ws.store.engine.connect() as conn:
+            note = latest_checkpoint(conn)
+    finally:
+        ws.close()
+    if note is None:
+        raise InvalidInput(Problem(str(ws.root), None, None, "the log has no checkpoint"))
+    sys.stdout.write(note)
+
+
+@log_app.command("leaf")
+def leaf(index: int = typer.Argument(..., help="Entry index, from 0.")) -> None:
+    """Print entry N's canonical JSON bytes (the leaf the tree hashes)."""
+    ws = _open()
+    try:
+        entry = next(ws.store.bodies(index, index + 1), None)
+    finally:
+        ws.close()
+    if entry is None or index < 0:
+        raise InvalidInput(Problem("N", None, None, f"no entry {index} (the log has {ws.store.count()} entries)"))
+    sys.stdout.buffer.write(entry[2])
+    sys.stdout.buffer.flush()
+
+
+@proof_app.command("inclusion")
+def inclusion(
+    index: int = typer.Argument(..., help="Entry index."),
+    size: Optional[int] = typer.Option(None, "--size", help="Tree size (default: the whole log)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (the default output is JSON too)."),
+) -> None:
+    """Prove entry N is in the tree of size S: `{index, size, leaf_hash, root, proof}`."""
+    from mast.ledger import merkle, tree
+
+    ws = _open()
+    try:
+        with ws.store.engine.connect() as conn:
+            have = _size_of(conn)
+            size = have if size is None else size
+            _check_range(size, 1, have, "--size")
+            _check_range(index, 0, size - 1, "N")
+            body = next(ws.store.bodies(index, index + 1))[2]
+            data = {"index": index, "size": size, "leaf_hash": merkle.leaf_hash(body).hex(),
+                    "root": tree.root(conn, size).hex(),
+                    "proof": [h.hex() for h in tree.inclusion_proof(conn, index, size)]}
+    finally:
+        ws.close()
+    typer.echo(json.dumps(data, indent=2))
+
+
+@proof_app.command("consistency")
+def consistency(
+    old: int = typer.Argument(..., help="The earlier tree size."),
+    new: Optional[int] = typer.Argument(None, help="The later tree size (default: the whole log)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (the default output is JSON too)."),
+) -> None:
+    """Prove the tree of size OLD is a prefix of the tree of size NEW."""
+    from mast.ledger import tree
+
+    ws = _open()
+    try:
+        with ws.store.engine.connect() as conn:
+            have = _size_of(conn)
+            new = have if new is None else new
+            _check_range(new, 1, have, "NEW")
+            _check_range(old, 1, new, "OLD")
+            data = {"old_size": old, "new_size": new, "old_root": tree.root(conn, old).hex(),
+                    "new_root": tree.root(conn, new).hex(),
+                    "proof": [h.hex() for h in tree.consistency_proof(conn, old, new)]}
+    finally:
+        ws.close()
+    typer.echo(json.dumps(data, indent=2))
+
+
+@log_app.command("verify")
+def verify(
+    checkpoint_file: Optional[Path] = typer.Option(
+        None, "--checkpoint", help="A checkpoint saved earlier (by anyone): check today's log is consistent with it."),
+) -> None:
+    """Recompute the log from its entries and check every stored hash and checkpoint.
+
+    Exit 4 on any changed, missing, extra or reordered entry, naming the first bad index."""
+    from mast.errors import IntegrityFailure
+    from mast.ledger import merkle, tree
+    from mast.ledger.checkpoint import open_checkpoint
+    from mast.ledger.log import verify as verify_log
+
+    ws = _open()
+    try:
+        extra = []
+        saved = None
+        if checkpoint_file is not None:
+            try:
+                text = checkpoint_file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput(Problem(str(checkpoint_file), None, None, f"cannot read: {exc}")) from None
+            saved, _ = open_checkpoint(text, ws.verifier, ws.witnesses())
+            if saved.origin != ws.origin:
+                raise IntegrityFailure(f"{checkpoint_file}: a checkpoint of log {saved.origin!r}, not {ws.origin!r}")
+            extra.append((saved.size, saved.root))
+        with ws.store.engine.connect() as conn:
+            result = verify_log(conn, ws.verifier, ws.witnesses(), extra)
+            if saved is not None and 0 < saved.size < result.size:
+                proof = tree.consistency_proof(conn, saved.size, result.size)
+                merkle.verify_consistency(saved.size, result.size, saved.root, result.root, proof)
+    finally:
+        ws.close()
+    root = result.root.hex() if result.root else ""
+    message = f"ok: {result.size} entries, {result.checkpoints} checkpoints verified; root {root}"
+    if saved is not None:
+        message += f"; consistent with the checkpoint at size {saved.size}"
+    out.print(message, markup=False, highlight=False)
+
+
+@log_app.command("cosign")
+def cosign(
+    key_file: Path = typer.Option(..., "--key", help="The witness's signer key (cosignature/v1, 0x04)."),
+    state_file: Path = typer.Option(..., "--state", help="The witness's memory: the checkpoint it last cosigned."),
+) -> None:
+    """As a witness: cosign the log's latest checkpoint after checking it is consistent with
+    the last one this witness cosigned (kept in --state), and add the cosignature to the log."""
+    from mast.ledger import merkle, tree
+    from mast.ledger.checkpoint import Checkpoint, Witness
+    from mast.ledger.keys import load_signer
+    from mast.ledger.log import add_cosignature, checkpoint_at, latest_checkpoint
+    from mast.ledger.note import parse_note
+
+    witness_signer = load_signer(key_file)
+    ws = _open()
+    try:
+        last = None
+        if state_file.exists():
+            last = Checkpoint.parse(parse_note(state_file.read_text(encoding="utf-8"))[0])
+        witness = Witness(witness_signer, ws.verifier, merkle.verify_consistency)
+        with ws.store.engine.begin() as conn:
+            note = latest_checkpoint(conn)
+            if note is None:
+                raise InvalidInput(Problem(str(ws.root), None, None, "the log has no checkpoint"))
+            size = Checkpoint.parse(parse_note(note)[0]).size
+            proof = tree.consistency_proof(conn, last.size, size) if last and 0 < last.size < size else []
+            new, cosigned = witness.cosign(last, checkpoint_at(conn, size) or note, proof, int(time.time()))
+            add_cosignature(conn, new.size, witness_signer.name, cosigned)
+    finally:
+        ws.close()
+    state_file.write_text(cosigned, encoding="utf-8")
+    out.print(f"cosigned {new.origin} at size {new.size} as {witness_signer.name}", markup=False, highlight=False)
