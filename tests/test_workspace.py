@@ -95,3 +95,21 @@ def test_check_references_accepts_entries_or_the_store(lab):
     for existing in (lab.store, list(lab.store.entries())):
         problems = [p.message for p in check_references(batch, existing, lab.frameworks())]
         assert problems == ["records[1].models[1]: unknown model 'm2': define it first with a `model` record"]
+
+
+def test_a_framework_too_large_for_a_leaf_is_published_as_a_blob(tmp_path: Path) -> None:
+    from mast.records.canonical import MAX_RECORD_BYTES, canonical_bytes, record_bytes, sha256_hex
+
+    big = V1.model_copy(update={"framework": V1.framework.model_copy(update={"title": "x" * MAX_RECORD_BYTES})})
+    ws = Workspace.init(tmp_path / "ws")
+    try:
+        entry = ws.publish(big, "big.yaml", {role: "A. Person" for role in big.amendment.approvals})
+        leaf = record_bytes(entry.record)
+        assert len(leaf) < MAX_RECORD_BYTES  # the leaf names the document...
+        assert entry.record.framework is None and entry.record.version == big.version
+        document = ws.store.blob(entry.record.sha256)  # ...which is stored once, by its hash
+        assert document is not None and sha256_hex(document) == entry.record.sha256
+        assert canonical_bytes(framework_data(big)) == document
+        assert ws.frameworks()[0] == big
+    finally:
+        ws.close()

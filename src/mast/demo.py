@@ -150,10 +150,8 @@ def _is_previous_demo(directory: Path) -> bool:
     except Exception:
         return False
     try:
-        first = ws.store.by_index(0)
-        record = first.record if first is not None else None
-        return (getattr(record, "kind", None) == "framework"
-                and record.framework.get("framework", {}).get("id") == DEMO_FRAMEWORK_ID)
+        frameworks = ws.frameworks()
+        return bool(frameworks) and frameworks[0].id == DEMO_FRAMEWORK_ID
     except Exception:
         return False
     finally:

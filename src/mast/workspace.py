@@ -8,18 +8,19 @@ published only with the approvals the framework itself demands.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from mast.errors import InvalidInput, MastError, Problem, Refused
+from mast.errors import IntegrityFailure, InvalidInput, MastError, Problem, Refused
 from mast.framework.loader import framework_from_data
 from mast.framework.model import Framework
 from mast.ledger import log as ledger_log
 from mast.ledger.keys import Signer, Verifier, load_signer, load_verifier_file, write_key_files
-from mast.records.canonical import canonical_bytes, sha256_hex
+from mast.records.canonical import MAX_RECORD_BYTES, canonical_bytes, record_bytes, sha256_hex
 from mast.records.kinds import FrameworkRecord, Record
 from mast.records.loader import Batch
 from mast.records.references import check_references
@@ -31,6 +32,8 @@ CONFIG = "mast.toml"
 STATE_DIR = ".mast"
 DB_FILE = "mast.db"
 KEYS_DIR = "keys"
+#: a framework record larger than this keeps its document in a blob (leaves stay < 64 KiB)
+INLINE_LIMIT = MAX_RECORD_BYTES // 2
 
 _CONFIG_TEMPLATE = '''\
 # A mast workspace, created by `mast init`. See docs/records.md.
@@ -134,9 +137,9 @@ class Workspace:
                 out.append(load_verifier(text))
         return out
 
-    def _append(self, records: Sequence[Record]) -> list[Entry]:
+    def _append(self, records: Sequence[Record], blobs: Sequence[bytes] = ()) -> list[Entry]:
         writer = ledger_log.LogWriter(self.origin, self.signer)
-        return self.store.append(records, within=writer.extend)
+        return self.store.append(records, within=writer.extend, blobs=blobs)
 
     def close(self) -> None:
         self.store.close()
@@ -146,7 +149,7 @@ class Workspace:
     def frameworks(self) -> list[Framework]:
         """The published framework versions, in log order, rebuilt from `framework` records."""
         if self._frameworks is None:
-            self._frameworks = [framework_of(e) for e in self.store.entries(kind="framework")]
+            self._frameworks = [framework_of(e, self.store) for e in self.store.entries(kind="framework")]
         return list(self._frameworks)
 
     # -- writing -----------------------------------------------------------------------------
@@ -197,14 +200,18 @@ class Workspace:
                 "Nothing was written."
             )
         data = framework_data(framework)
-        record = FrameworkRecord(
-            kind="framework",
-            at=(at or datetime.now(UTC).replace(microsecond=0)),
-            framework=data,
-            sha256=sha256_hex(canonical_bytes(data)),
-            approved_by=approvals,
-        )
-        [entry] = self._append([record])
+        document = canonical_bytes(data)
+        when = at or datetime.now(UTC).replace(microsecond=0)
+        record = FrameworkRecord(kind="framework", at=when, framework=data, sha256=sha256_hex(document),
+                                 approved_by=approvals)
+        blobs: list[bytes] = []
+        if len(record_bytes(record)) > INLINE_LIMIT:
+            # too large for a leaf: the document goes to a blob, the record names it
+            record = FrameworkRecord(kind="framework", at=when, sha256=sha256_hex(document), id=framework.id,
+                                     version=framework.version, effective=framework.effective,
+                                     approved_by=approvals)
+            blobs = [document]
+        [entry] = self._append([record], blobs)
         self._frameworks = None
         return entry
 
@@ -215,11 +222,19 @@ def framework_data(framework: Framework) -> dict[str, Any]:
     return framework.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def framework_of(entry: Entry) -> Framework:
-    """The framework version a `framework` entry published."""
+def framework_of(entry: Entry, store: Store | None = None) -> Framework:
+    """The framework version a `framework` entry published (read from its blob when the
+    record names the document by hash only; the blob must hash to the record's `sha256`)."""
     record = entry.record
     assert isinstance(record, FrameworkRecord)
-    return framework_from_data(record.framework, f"log entry {entry.index}")
+    data = record.framework
+    if data is None:
+        blob = store.blob(record.sha256) if store is not None else None
+        if blob is None or sha256_hex(blob) != record.sha256:
+            raise IntegrityFailure(f"log entry {entry.index}: the framework document {record.sha256} is missing "
+                                   "or does not match its hash")
+        data = json.loads(blob)
+    return framework_from_data(data, f"log entry {entry.index}")
 
 
 def _slug(name: str) -> str:

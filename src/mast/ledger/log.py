@@ -8,11 +8,12 @@ own table, never by rewriting a checkpoint.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, Text, insert, select
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, Text, column, insert, select, table
 from sqlalchemy.engine import Connection
 
 from mast.errors import IntegrityFailure
@@ -167,4 +168,21 @@ def verify(conn: Connection, log_verifier: Verifier, witnesses: Iterable[Verifie
     from mast.ledger.verify import verify_log
 
     pairs = check_checkpoint_signatures(conn, log_verifier, witnesses) + list(extra)
-    return verify_log(conn, pairs).raise_for_failure()
+    result = verify_log(conn, pairs).raise_for_failure()
+    check_blobs(conn)
+    return result
+
+
+#: the store's content-addressed blobs, named here without importing the store
+_blobs = table("blobs", column("sha256", Text), column("data", LargeBinary))
+
+
+def check_blobs(conn: Connection) -> int:
+    """Every blob must hash to the name it is stored under (records carry that hash, so a
+    changed blob would silently change what a record points at). Returns the count."""
+    count = 0
+    for digest, data in conn.execute(select(_blobs.c.sha256, _blobs.c.data)):
+        if hashlib.sha256(bytes(data)).hexdigest() != digest:
+            raise IntegrityFailure(f"blob {digest}: its content does not hash to its name")
+        count += 1
+    return count

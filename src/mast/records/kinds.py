@@ -172,11 +172,19 @@ class RoadmapRecord(RecordBase):
 
 
 class FrameworkRecord(RecordBase):
-    """A published framework version: the whole document and its SHA-256."""
+    """A published framework version and the SHA-256 of its canonical JSON.
+
+    A small document is carried whole in `framework`; one that would push the record past
+    the 64 KiB leaf limit is stored once as a content-addressed blob (DESIGN §6) and the
+    record carries only `sha256` and the version's `id`, `version` and `effective`.
+    """
 
     kind: Literal["framework"]
-    framework: dict[str, Any]
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    framework: dict[str, Any] | None = None
+    id: str | None = None
+    version: str | None = None
+    effective: ZonedTime | None = None
     approved_by: dict[Role, str] = Field(default_factory=dict)
 
 

@@ -53,7 +53,20 @@ entries_table = Table(
     Column("body", LargeBinary, nullable=False),
 )
 
+#: Large content (a framework's text, a report edition, an evaluation log), stored once under
+#: the SHA-256 of its bytes; records carry the hash. Append-only like the entries.
+blobs_table = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
 _SQLITE_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS blobs_no_update BEFORE UPDATE ON blobs
+       BEGIN SELECT RAISE(ABORT, 'mast blobs are append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS blobs_no_delete BEFORE DELETE ON blobs
+       BEGIN SELECT RAISE(ABORT, 'mast blobs are append-only: DELETE refused'); END""",
     """CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
        BEGIN SELECT RAISE(ABORT, 'mast entries are append-only: UPDATE refused'); END""",
     """CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
@@ -112,14 +125,16 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def append(self, records: Sequence[Record], *, within: "AppendHook | None" = None) -> list[Entry]:
+    def append(self, records: Sequence[Record], *, within: "AppendHook | None" = None,
+               blobs: Sequence[bytes] = ()) -> list[Entry]:
         """Append records in one transaction: all are written, or none.
 
         A record already in the log (same id) is invalid input: the log would otherwise hold
         a fact twice, and its id would no longer name one entry. `within(conn, first_index,
         bodies)` runs inside the same transaction after the insert — the workspace extends
         the Merkle tree and signs a checkpoint there, so that a batch commits with its
-        checkpoint or not at all (the store itself knows nothing of the log).
+        checkpoint or not at all (the store itself knows nothing of the log). `blobs` are
+        stored in the same transaction (content already stored is not stored twice).
         """
         rows = []
         for record in records:
@@ -142,6 +157,8 @@ class Store:
                 for offset, row in enumerate(rows):
                     row["idx"] = start + offset
                 conn.execute(insert(entries_table), rows)
+                for data in blobs:
+                    _put_blob(conn, data)
                 if within is not None:
                     within(conn, start, [row["body"] for row in rows])
         except IntegrityError:
@@ -192,6 +209,12 @@ class Store:
     def records(self, kind: str | None = None) -> list[Record]:
         return [e.record for e in self._entries(kind=kind)]
 
+    def blob(self, digest: str) -> bytes | None:
+        """The content stored under `digest` (SHA-256 hex), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(blobs_table.c.data).where(blobs_table.c.sha256 == digest)).first()
+        return None if row is None else bytes(row[0])
+
     def by_ref(self, ref: str) -> Entry | None:
         found = self._entries(ref=ref)
         return found[0] if found else None
@@ -218,6 +241,13 @@ class Store:
             query = query.where(t.c.idx == index)
         with self.engine.connect() as conn, _gc_paused():
             return [Entry(idx, id_, parse_body(body)) for idx, id_, body in conn.execute(query)]
+
+
+def _put_blob(conn: Connection, data: bytes) -> str:
+    digest = sha256_hex(data)
+    if conn.execute(select(blobs_table.c.sha256).where(blobs_table.c.sha256 == digest)).first() is None:
+        conn.execute(insert(blobs_table), {"sha256": digest, "data": data})
+    return digest
 
 
 def parse_body(body: bytes) -> Record:
