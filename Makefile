@@ -20,7 +20,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python bench/engine.py
+	@for b in bench/engine.py bench/log.py bench/evidence.py; do \
+	  if [ -f $$b ]; then echo "== $$b"; $(BIN)/python $$b || exit 1; fi; \
+	done
 
 clean:
 	rm -rf $(VENV) build
