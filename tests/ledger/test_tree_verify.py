@@ -267,3 +267,39 @@ def test_ids_are_sha256_of_the_body(db):
     con = sqlite3.connect(db)
     assert con.execute("SELECT id FROM entries WHERE idx = 0").fetchone()[0] == hashlib.sha256(body).hexdigest()
     con.close()
+
+
+# -- the pipeline ----------------------------------------------------------------------------
+
+
+def test_a_hashing_worker_gives_the_same_answers(db):
+    store = Store.sqlite(db)
+    with store.engine.connect() as conn:
+        serial = verify_log(conn, batch=256, workers=0)
+        parallel = verify_log(conn, batch=256, workers=1)
+    store.close()
+    assert parallel == serial and parallel.ok
+
+
+@pytest.mark.parametrize("statement,index", [
+    ("UPDATE entries SET id = '" + "0" * 64 + "' WHERE idx = 600", 600),
+    ("DELETE FROM entries WHERE idx = 5", 5),
+    ("UPDATE entries SET kind = 'eval' WHERE idx = 257", 257),
+])
+def test_a_hashing_worker_stops_at_the_first_bad_entry(db, statement, index):
+    tamper(db, statement)
+    store = Store.sqlite(db)
+    with store.engine.connect() as conn:
+        serial = verify_log(conn, batch=256, workers=0)
+        parallel = verify_log(conn, batch=256, workers=1)
+    store.close()
+    assert parallel == serial and parallel.bad_index == index
+
+
+def test_an_in_memory_log_verifies_on_its_one_connection():
+    store = Store.open("sqlite://")
+    tree.create_tables(store.engine)
+    append(store, [_record(i) for i in range(20)])
+    with store.engine.connect() as conn:
+        assert verify_log(conn).ok
+    store.close()

@@ -15,19 +15,24 @@ which signed checkpoints, the log's own and those an outsider kept, are checked.
 It returns a `VerifyResult` naming the first bad index; `result.raise_for_failure()` raises
 `LogIntegrityFailure` (an `IntegrityFailure`: exit 4).
 
-On SQLite the projections are read out of the bodies by SQLite's JSON functions, in C, while
-the rows stream; elsewhere (or if a body is not JSON at all) by Python's `json`.
+On SQLite the projections are compared with the bodies by SQLite's JSON functions, in C, in
+one pass before the entries stream; elsewhere (or if a body is not JSON at all) by Python's
+`json` as they stream. Everything is read in the connection's one transaction.
 """
 
 from __future__ import annotations
 
+import array
 import hashlib
 import json
+import multiprocessing
+import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from sqlalchemy import Integer, LargeBinary, Text, bindparam, cast, column, func, select, table
+from sqlalchemy import Integer, LargeBinary, Text, bindparam, cast, column, func, or_, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -79,66 +84,259 @@ class _Bad(Exception):
 
 
 def verify_log(conn: Connection, checkpoints: Iterable[tuple[int, bytes]] = (), *,
-               batch: int = _BATCH) -> VerifyResult:
+               batch: int = _BATCH, workers: int | None = None) -> VerifyResult:
     """Recompute the log from its entries and compare with everything stored (see module).
 
     `checkpoints`: (tree size, root hash) pairs, each of which must be the root of the first
     `size` recomputed entries.
+
+    `workers`: processes that hash the entries while this one reads the database and rebuilds
+    the tree (a pipeline, one batch apart). Default: one, if the machine has a second core and
+    the log more than a few batches; 0 hashes here.
     """
     if batch % TILE_WIDTH:
         raise ValueError(f"batch must be a multiple of {TILE_WIDTH}")
     wanted = sorted(checkpoints)
     use_sql_json = conn.dialect.name == "sqlite"
-    while True:
-        try:
-            return _verify(conn, wanted, batch, use_sql_json)
-        except DBAPIError as exc:
-            # SQLite stops a statement at the first body that is not JSON; the Python path
-            # then names that entry.
-            if use_sql_json and "JSON" in str(exc.orig):
-                use_sql_json = False
-                continue
-            raise
-
-
-def _verify(conn: Connection, checkpoints: Sequence[tuple[int, bytes]], batch: int, use_sql_json: bool) -> VerifyResult:
-    e = entries
-    if use_sql_json:
-        text = cast(e.c.body, Text)
-        query = select(e.c.idx, e.c.id, e.c.kind, e.c.at, e.c.ref, e.c.body,
-                       func.json_extract(text, "$.kind"), func.json_extract(text, "$.at"),
-                       func.json_extract(text, "$.ref"))
-    else:
-        query = select(e.c.idx, e.c.id, e.c.kind, e.c.at, e.c.ref, e.c.body)
-    result = conn.execute(query.order_by(e.c.idx), execution_options={"yield_per": batch})
-    tree = _TreeCheck(conn)
-    size = 0
+    if workers is None:
+        last = conn.execute(select(func.max(entries.c.idx))).scalar()
+        workers = 1 if (os.cpu_count() or 1) > 1 and (last or 0) >= _PARALLEL_FROM else 0
+    worker = _HashWorker() if workers else None
     try:
-        for rows in result.partitions(batch):
-            bad = None
+        while True:
             try:
-                hashes = _check_entries(rows, size, use_sql_json)
-            except _Bad as exc:
-                bad = exc
-                hashes = _leaf_hashes([r[5] for r in rows[: exc.index - size]])
+                return _verify(conn, wanted, batch, use_sql_json, worker)
+            except DBAPIError as exc:
+                # SQLite stops a statement at the first body that is not JSON; the Python path
+                # then names that entry.
+                if use_sql_json and "JSON" in str(exc.orig):
+                    use_sql_json = False
+                    continue
+                raise
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+#: Below this many entries, starting a worker costs more than it saves.
+_PARALLEL_FROM = 3 * _BATCH
+
+
+def _hash_bodies(bodies: Sequence[bytes]) -> tuple[list[bytes], list[str]]:
+    sha = hashlib.sha256
+    return [sha(b"\x00" + body).digest() for body in bodies], [sha(body).hexdigest() for body in bodies]
+
+
+def _worker_loop(pipe) -> None:  # pragma: no cover  (runs in the worker process)
+    """Receive bodies (lengths, then the bytes), send back leaf hashes and ids, until told to stop."""
+    sha = hashlib.sha256
+    while True:
+        lengths = pipe.recv_bytes()
+        if not lengths:
+            return
+        blob = pipe.recv_bytes()
+        sizes = array.array("I")
+        sizes.frombytes(lengths)
+        bodies, at = [], 0
+        for n in sizes:
+            bodies.append(blob[at:at + n])
+            at += n
+        pipe.send_bytes(b"".join([sha(b"\x00" + body).digest() for body in bodies]))
+        pipe.send_bytes("".join([sha(body).hexdigest() for body in bodies]).encode("ascii"))
+
+
+class _HashWorker:
+    """A process that hashes one batch of entries while this one reads and checks the
+    previous: SHA-256 of short entries holds the GIL, so threads would not help. Bodies go
+    over a pipe as one blob; a pipe, not a Pool, so that no helper thread of ours fights this
+    one for the GIL. Forked where possible: it starts in milliseconds and touches nothing of
+    the parent's but its end of the pipe."""
+
+    def __init__(self) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self.pipe, child = context.Pipe()
+        self.process = context.Process(target=_worker_loop, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+        self.outstanding = 0
+
+    def send(self, bodies: Sequence[bytes]) -> None:
+        self.pipe.send_bytes(array.array("I", [len(b) for b in bodies]).tobytes())
+        self.pipe.send_bytes(b"".join(bodies))
+        self.outstanding += 1
+
+    def receive(self) -> tuple[list[bytes], str]:
+        self.outstanding -= 1
+        joined = self.pipe.recv_bytes()
+        ids = self.pipe.recv_bytes().decode("ascii")
+        return [joined[i:i + HASH_SIZE] for i in range(0, len(joined), HASH_SIZE)], ids
+
+    def close(self) -> None:
+        if self.outstanding:               # stopped early: its answer is not wanted
+            self.process.kill()
+        else:
             try:
-                tree.add(hashes)
-            except _Bad as exc:
-                return _failed(size, exc)
-            if bad is not None:
-                return _failed(bad.index, bad)
-            size += len(hashes)
+                self.pipe.send_bytes(b"")
+            except OSError:
+                pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.pipe.close()
+
+
+class _Pending:
+    """A batch of entry rows and, once computed, their leaf hashes and ids."""
+
+    def __init__(self, rows: list, first: int):
+        self.rows = rows
+        self.first = first
+        self.bodies = [r[2] if isinstance(r[2], bytes) else bytes(r[2]) for r in rows]
+        self.leaf_hashes: list[bytes] | None = None
+        self.ids: str | None = None
+
+    def hashes(self) -> tuple[list[bytes], str]:
+        if self.leaf_hashes is None:
+            leaf, ids = _hash_bodies(self.bodies)
+            self.leaf_hashes, self.ids = leaf, "".join(ids)
+        return self.leaf_hashes, self.ids
+
+
+def _verify(conn: Connection, checkpoints: Sequence[tuple[int, bytes]], batch: int, use_sql_json: bool,
+            worker: _HashWorker | None = None) -> VerifyResult:
+    e = entries
+    # On SQLite, one pass in C finds the entries whose projections differ from their bodies
+    # (as text; Python then judges those few), beside the stream below, which then carries no
+    # projections; its first bad index competes with the stream's.
+    projection = _ProjectionPass(conn) if use_sql_json else None
+    columns = [e.c.idx, e.c.id, e.c.body] + ([] if use_sql_json else [e.c.kind, e.c.at, e.c.ref])
+    result = conn.execute(select(*columns).order_by(e.c.idx))
+    # Rows straight from the DBAPI cursor: plain tuples, a third of the cost of Row objects
+    # at a million entries. Same connection, same transaction.
+    fetch = result.cursor.fetchmany
+    tree = _TreeCheck(conn)
+    size = fetched = 0
+    try:
+        pending = None
+        while True:
+            # Pipeline: read batch k+1 while the worker hashes batch k; then hand it k+1 and
+            # check k here.
+            rows = fetch(batch)
+            ahead = _Pending(rows, fetched) if rows else None
+            fetched += len(rows)
+            if worker is not None:
+                if pending is not None:
+                    pending.leaf_hashes, pending.ids = worker.receive()
+                if ahead is not None:
+                    worker.send(ahead.bodies)
+            if pending is not None:
+                bad = None
+                try:
+                    hashes = _check_entries(pending, None if use_sql_json else (3, 4, 5))
+                except _Bad as exc:
+                    bad = exc
+                if bad is not None:
+                    hashes = _leaf_hashes(pending.bodies[: bad.index - size])
+                try:
+                    tree.add(hashes)
+                except _Bad as exc:
+                    return _first(projection, _failed(size, exc))
+                if bad is not None:
+                    return _first(projection, _failed(bad.index, bad))
+                size += len(hashes)
+            if ahead is None:
+                break
+            pending = ahead
         tree.finish()
         root = tree.root()
     except _Bad as exc:
-        return _failed(size, exc)
+        return _first(projection, _failed(size, exc))
     finally:
         result.close()
+    if projection is not None:
+        bad = projection.get()
+        if bad is not None and bad.index < size:
+            return _failed(bad.index, bad)
     try:
         _check_checkpoints(conn, size, checkpoints)
     except _Bad as exc:
         return VerifyResult(False, size, root, exc.index, exc.message, 0)
     return VerifyResult(True, size, root, None, None, len(checkpoints))
+
+
+def _first(projection: "_ProjectionPass | None", failure: VerifyResult) -> VerifyResult:
+    """The stream's failure, or the projection pass's if that names an earlier entry."""
+    bad = projection.get() if projection is not None else None
+    if bad is not None and (failure.bad_index is None or bad.index < failure.bad_index):
+        return _failed(bad.index, bad)
+    return failure
+
+
+class _ProjectionPass:
+    """`_first_bad_projection` in a thread on a connection of its own: SQLite runs it in C
+    with the GIL released, beside the hashing in this thread. (With an in-memory database
+    another connection would be another database, so it runs inline there.) Only entries
+    below the size verified count, so a batch appended meanwhile changes nothing."""
+
+    def __init__(self, conn: Connection):
+        self.found: _Bad | None = None
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        database = conn.engine.url.database
+        if not database or database == ":memory:" or database.startswith("file::memory:"):
+            self.found = _first_bad_projection(conn)
+            return
+        self.thread = threading.Thread(target=self._run, args=(conn.engine,), daemon=True)
+        self.thread.start()
+
+    def _run(self, engine) -> None:
+        try:
+            with engine.connect() as conn:
+                self.found = _first_bad_projection(conn)
+        except BaseException as exc:  # re-raised in the caller's thread
+            self.error = exc
+
+    def get(self) -> "_Bad | None":
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            raise self.error
+        return self.found
+
+
+def _json_text(conn: Connection):
+    """The body as SQLite's JSON functions must see it: from SQLite 3.45 a BLOB argument is
+    read as JSONB, so text JSON stored as a BLOB must be cast first (which costs a copy)."""
+    version = getattr(conn.dialect.dbapi, "sqlite_version_info", (0, 0, 0))
+    return cast(entries.c.body, Text) if version >= (3, 45, 0) else entries.c.body
+
+
+def _first_bad_projection(conn: Connection) -> "_Bad | None":
+    e = entries
+    body = _json_text(conn)
+    jkind, jat, jref = (func.json_extract(body, path) for path in ("$.kind", "$.at", "$.ref"))
+    query = (select(e.c.idx, e.c.kind, e.c.at, e.c.ref, jkind, jat, jref)
+             .where(or_(jkind.is_not(e.c.kind), jref.is_not(e.c.ref), jat.is_not(e.c.at)))
+             .order_by(e.c.idx))
+    for index, kind, at, ref, body_kind, body_at, body_ref in conn.execute(query):
+        problem = _projection_problem(index, (kind, at, ref), (body_kind, body_at, body_ref))
+        if problem is not None:
+            return problem
+    return None
+
+
+def _projection_problem(index: int, columns: tuple, body: tuple) -> "_Bad | None":
+    (kind, at, ref), (body_kind, body_at, body_ref) = columns, body
+    if body_kind != kind:
+        return _Bad(index, f"entry {index}: the kind column says {kind!r} but the record is of kind {body_kind!r}")
+    if body_ref != ref:
+        return _Bad(index, f"entry {index}: the ref column says {ref!r} but the record's ref is {body_ref!r}")
+    if body_at != at and _utc_text(body_at) != at:
+        return _Bad(index, f"entry {index}: the at column says {at!r} but the record's at is {body_at!r}")
+    return None
 
 
 def _failed(size: int, exc: _Bad) -> VerifyResult:
@@ -154,37 +352,39 @@ def _leaf_hashes(bodies: Sequence[bytes]) -> list[bytes]:
     return [sha(b"\x00" + body).digest() for body in bodies]
 
 
-def _check_entries(rows: Sequence, first: int, sql_json: bool) -> list[bytes]:
-    """Leaf hashes of a batch of entry rows, after checking them (column by column: each
-    check is one comparison of two lists, done in C). Raises _Bad at the first bad entry."""
+def _check_entries(batch: _Pending, projections: tuple[int, int, int] | None) -> list[bytes]:
+    """Leaf hashes of a batch of (idx, id, body[, kind, at, ref]) rows, after checking them
+    column by column (each check one comparison, in C). `projections`: where kind, at and
+    ref are in the rows, if they are to be checked here. Raises _Bad at the first bad entry."""
+    rows, first = batch.rows, batch.first
     columns = list(zip(*rows))
-    idxs, ids, kinds, ats, refs, bodies = columns[:6]
+    idxs, ids = columns[0], columns[1]
     count = len(rows)
     if idxs != tuple(range(first, first + count)):
         i = next(k for k in range(count) if idxs[k] != first + k)
         if idxs[i] > first + i:
-            raise _Bad(first + i, f"entry {first + i} is missing: the entries jump from {first + i - 1} to {idxs[i]}")
+            raise _Bad(first + i, f"entry {first + i} is missing: the entries jump "
+                                  f"from {first + i - 1} to {idxs[i]}" if first + i else "entry 0 is missing")
         raise _Bad(first + i, f"entry {first + i}: the entries are out of order (index {idxs[i]} here)")
-    bodies = [bytes(b) for b in bodies] if not isinstance(bodies[0], bytes) else bodies
-    sha = hashlib.sha256
-    if [sha(body).hexdigest() for body in bodies] != list(ids):
-        i = next(k for k in range(count) if sha(bodies[k]).hexdigest() != ids[k])
+    hashes, computed = batch.hashes()
+    try:
+        same = computed == "".join(ids)
+    except TypeError:                      # an id that is not text at all
+        same = False
+    if not same:
+        i = next(k for k in range(count) if computed[64 * k:64 * k + 64] != ids[k])
         raise _Bad(first + i, f"entry {first + i}: its id {ids[i]} is not the SHA-256 of its body "
                               "(the body or the id was changed)")
-    if sql_json:
-        jkinds, jats, jrefs = columns[6:9]
-    else:
-        jkinds, jats, jrefs = _projections_in_python(bodies, first)
-    if jkinds != kinds or jrefs != refs or jats != ats:
+    if projections is not None:
+        stored = [columns[c] for c in projections]
+        found = _projections_in_python(batch.bodies, first)
+        if all(tuple(s_) == tuple(f_) for s_, f_ in zip(stored, found)):
+            return hashes
         for k in range(count):
-            index = first + k
-            if jkinds[k] != kinds[k]:
-                raise _Bad(index, f"entry {index}: the kind column says {kinds[k]!r} but the record is of kind {jkinds[k]!r}")
-            if jrefs[k] != refs[k]:
-                raise _Bad(index, f"entry {index}: the ref column says {refs[k]!r} but the record's ref is {jrefs[k]!r}")
-            if jats[k] != ats[k] and _utc_text(jats[k]) != ats[k]:
-                raise _Bad(index, f"entry {index}: the at column says {ats[k]!r} but the record's at is {jats[k]!r}")
-    return _leaf_hashes(bodies)
+            problem = _projection_problem(first + k, tuple(col[k] for col in stored), tuple(col[k] for col in found))
+            if problem is not None:
+                raise problem
+    return hashes
 
 
 def _projections_in_python(bodies: Sequence[bytes], first: int) -> tuple[tuple, tuple, tuple]:
