@@ -90,3 +90,12 @@ def test_cli_imports_a_directory_of_results(ws: Path, tmp_path: Path, mast) -> N
     assert done.returncode == 0, done.stderr
     assert "appended 2 eval records" in done.stdout and "from 1 file" in done.stdout
     assert "note: no indicator reads task gsm8k" in done.stderr
+
+
+def test_a_results_file_by_another_name_needs_format(ws: Path, tmp_path: Path) -> None:
+    path = lm_eval_results(tmp_path / "pythia.json", model_name="atlas-1")
+    assert len(_import(ws, path, model="atlas-1", format="lm-eval").entries) == 2
+    pytest.importorskip("inspect_ai")
+    other = lm_eval_results(tmp_path / "pythia2.json", model_name="atlas-1", date=1750000001)
+    with pytest.raises(InvalidInput, match="give --format lm-eval"):
+        _import(ws, other, model="atlas-1")

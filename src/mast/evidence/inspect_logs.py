@@ -40,7 +40,8 @@ def read_inspect(path: Path, *, partial: bool = False) -> list[Result]:
         log = read_eval_log(str(path), header_only=True)
     except Exception as exc:  # inspect_ai raises many kinds: zip, JSON, pydantic, I/O
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInput(Problem(name, None, None, f"cannot read as an Inspect log: {first}")) from None
+        hint = " (an lm-eval results file? give --format lm-eval)" if path.suffix == ".json" else ""
+        raise InvalidInput(Problem(name, None, None, f"cannot read as an Inspect log: {first}{hint}")) from None
     status = str(log.status)
     if status != "success" and not partial:
         why = f" ({_error_message(log)})" if log.error is not None else ""
