@@ -113,3 +113,24 @@ def test_a_framework_too_large_for_a_leaf_is_published_as_a_blob(tmp_path: Path)
         assert ws.frameworks()[0] == big
     finally:
         ws.close()
+
+
+def test_a_determination_without_its_approvals_is_refused_however_it_arrives(tmp_path: Path) -> None:
+    """`determinations.approvals` binds `mast record add` as much as `mast determine`."""
+    framework = V1.model_copy(update={"determinations": V1.determinations.model_copy(update={"approvals": ["rso"]})})
+    ws = Workspace.init(tmp_path / "ws")
+    try:
+        ws.publish(framework, "f.yaml", {role: "A. Person" for role in framework.amendment.approvals},
+                   at=datetime(2024, 1, 1, tzinfo=timezone.utc))
+        threshold = framework.thresholds[0].id
+        ws.add([parse_record({"kind": "model", "at": "2025-01-01T00:00:00Z", "id": "m1", "name": "M1"})])
+        before = ws.store.count()
+        unsigned = {"kind": "determination", "at": "2025-02-01T00:00:00Z", "model": "m1",
+                    "threshold": threshold, "status": "ruled_out", "rationale": "evals far below the line"}
+        with pytest.raises(Refused, match="rso"):
+            ws.add([parse_record(unsigned)])
+        assert ws.store.count() == before
+        ws.add([parse_record({**unsigned, "approved_by": {"rso": "Jane Roe"}})])
+        assert ws.store.count() == before + 1
+    finally:
+        ws.close()

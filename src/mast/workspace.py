@@ -23,7 +23,7 @@ from mast.ledger.keys import Signer, Verifier, load_signer, load_verifier_file, 
 from mast.records.canonical import MAX_RECORD_BYTES, canonical_bytes, record_bytes, sha256_hex
 from mast.records.kinds import FrameworkRecord, Record
 from mast.records.loader import Batch
-from mast.records.references import check_references
+from mast.records.references import check_references, framework_in_force
 from mast.records.store import Entry, Store
 from mast.sourcemap import SourceDocument
 from mast.vocabulary import UTC
@@ -164,7 +164,26 @@ class Workspace:
         problems = check_references(batch, self.store, self.frameworks())
         if problems:
             raise InvalidInput(problems)
+        self._check_determination_approvals(batch.records)
         return self._append(batch.records)
+
+    def _check_determination_approvals(self, records: Sequence[Record]) -> None:
+        """Every determination needs the sign-off of each role in `determinations.approvals`
+        of the version in force at its `at`, however it reaches the log (exit 3 otherwise)."""
+        frameworks = self.frameworks()
+        for record in records:
+            if record.kind != "determination":
+                continue
+            framework = framework_in_force(frameworks, record.at)
+            if framework is None:
+                continue
+            required = framework.determinations.approvals
+            missing = [role for role in required if not record.approved_by.get(role)]
+            if missing:
+                raise Refused(
+                    f"a determination under {framework.id} {framework.version} needs the approval of "
+                    f"{', '.join(missing)} (its determinations.approvals: {', '.join(required)}); "
+                    f"give --approve ROLE=NAME (or approved_by) for each. Nothing was written.")
 
     def publish(self, framework: Framework, source: SourceDocument | str | None = None,
                 approvals: Mapping[str, str] | None = None, at: datetime | None = None) -> Entry:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Mapping
 
-from mast.errors import InvalidInput, Problem, Refused
+from mast.errors import InvalidInput, Problem
 from mast.records.kinds import Audience, DeterminationRecord, ModelRecord
 from mast.records.references import PUBLISH_FIRST, framework_in_force
 from mast.records.store import Entry
@@ -29,7 +29,8 @@ def determine(ws: Workspace, model: str, threshold: str, *, status: str, rationa
               approvals: Mapping[str, str], at: datetime | None = None, ref: str | None = None,
               supersedes: str | None = None, audience: Audience | str = Audience.public) -> Entry:
     """Append a determination record, if the framework in force at `at` (default: now) has
-    the threshold and every role its `determinations.approvals` lists has signed."""
+    the threshold and every role its `determinations.approvals` lists has signed (checked by
+    `Workspace.add`, which every path into the log goes through)."""
     at = at or datetime.now(UTC).replace(microsecond=0)
     if at.utcoffset() is None:
         raise InvalidInput("--at: expected a time with a zone, e.g. 2025-05-14T00:00:00Z")
@@ -48,11 +49,6 @@ def determine(ws: Workspace, model: str, threshold: str, *, status: str, rationa
     if model not in models:
         raise InvalidInput(f"unknown model {model!r}: define it first with a `model` record "
                            f"(models: {', '.join(sorted(models)) or 'none yet'})")
-    missing = [role for role in framework.determinations.approvals if not approvals.get(role)]
-    if missing:
-        raise Refused(f"a determination under {version} needs the approval of {', '.join(missing)} "
-                      f"(its determinations.approvals: {', '.join(framework.determinations.approvals)}); "
-                      "give --approve ROLE=NAME for each. Nothing was written.")
     record = DeterminationRecord(kind="determination", at=at, model=model, threshold=threshold, status=status,
                                  rationale=rationale.strip(), approved_by=dict(approvals), ref=ref,
                                  supersedes=supersedes, audience=Audience(audience))
