@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, Text, column, insert, select, table
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, Text, column, func, insert, select, table
 from sqlalchemy.engine import Connection
 
 from mast.errors import IntegrityFailure
@@ -163,12 +163,23 @@ def verify(conn: Connection, log_verifier: Verifier, witnesses: Iterable[Verifie
            extra: Iterable[tuple[int, bytes]] = ()):
     """Everything `mast log verify` checks: every stored checkpoint's signature and root, the
     entries, every stored hash, and that each checkpoint (and each of `extra`, e.g. one an
-    outsider saved) is a root of the recomputed tree. Returns the `VerifyResult`; raises
-    `IntegrityFailure` (exit 4) naming the first bad checkpoint or entry."""
-    from mast.ledger.verify import verify_log
+    outsider saved) is a root of the recomputed tree; and that the latest checkpoint covers
+    every entry (each batch is committed with its checkpoint, so an entry beyond it was added
+    some other way). Returns the `VerifyResult`; raises `IntegrityFailure` (exit 4) naming the
+    first bad checkpoint or entry."""
+    from mast.ledger.verify import LogIntegrityFailure, verify_log
 
     pairs = check_checkpoint_signatures(conn, log_verifier, witnesses) + list(extra)
+    _check_not_truncated(conn)
     result = verify_log(conn, pairs).raise_for_failure()
+    signed = max((size for size, _, _ in stored_checkpoints(conn)), default=None)
+    if signed is None:
+        raise LogIntegrityFailure("the log has no signed checkpoint (mast init signs one for the empty log)", 0)
+    if signed < result.size:
+        last = result.size - 1
+        which = f"entry {signed} is" if last == signed else f"entries {signed}\u2013{last} are"
+        raise LogIntegrityFailure(f"{which} not covered by any signed checkpoint (the latest is at size {signed}): "
+                                  f"entry {signed} was added without the checkpoint its batch commits with", signed)
     check_blobs(conn)
     return result
 
@@ -186,3 +197,23 @@ def check_blobs(conn: Connection) -> int:
             raise IntegrityFailure(f"blob {digest}: its content does not hash to its name")
         count += 1
     return count
+
+
+#: the store's entries, named here without importing the store
+_entries = table("entries", column("idx", Integer))
+
+
+def _check_not_truncated(conn: Connection) -> None:
+    """Entries deleted from the end of the log while the stored tree still holds their hashes:
+    name the first missing index. (The full check would otherwise find the tree's partial
+    tile short of hashes below the cut, and name an index there that is not at fault.)"""
+    from mast.ledger.verify import LogIntegrityFailure
+
+    # Two queries: together SQLite would scan the table; apart each reads one index.
+    count = conn.execute(select(func.count()).select_from(_entries)).scalar()
+    last = conn.execute(select(func.max(_entries.c.idx))).scalar()
+    have = tree.tree_size(conn)
+    if have > count and (last is None or last == count - 1):
+        ends = f"the log ends at entry {count - 1}" if count else "the log has no entries"
+        raise LogIntegrityFailure(f"entries {count}\u2013{have - 1} are missing: the stored tree has {have} leaves "
+                                  f"but {ends}", count)
