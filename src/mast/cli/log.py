@@ -136,9 +136,7 @@ def verify(
     """Recompute the log from its entries and check every stored hash and checkpoint.
 
     Exit 4 on any changed, missing, extra or reordered entry, naming the first bad index."""
-    from mast.errors import IntegrityFailure
     from mast.ledger import merkle, tree
-    from mast.ledger.checkpoint import open_checkpoint
     from mast.ledger.log import verify as verify_log
 
     ws = _open()
@@ -148,11 +146,9 @@ def verify(
         if checkpoint_file is not None:
             try:
                 text = checkpoint_file.read_text(encoding="utf-8")
-            except OSError as exc:
+            except (OSError, UnicodeDecodeError) as exc:
                 raise InvalidInput(Problem(str(checkpoint_file), None, None, f"cannot read: {exc}")) from None
-            saved, _ = open_checkpoint(text, ws.verifier, ws.witnesses())
-            if saved.origin != ws.origin:
-                raise IntegrityFailure(f"{checkpoint_file}: a checkpoint of log {saved.origin!r}, not {ws.origin!r}")
+            saved = _open_saved_checkpoint(checkpoint_file, text, ws)
             extra.append((saved.size, saved.root))
         with ws.store.engine.connect() as conn:
             result = verify_log(conn, ws.verifier, ws.witnesses(), extra)
@@ -165,7 +161,31 @@ def verify(
     message = f"ok: {result.size} entries, {result.checkpoints} checkpoints verified; root {root}"
     if saved is not None:
         message += f"; consistent with the checkpoint at size {saved.size}"
-    out.print(message, markup=False, highlight=False)
+    out.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def _open_saved_checkpoint(path: Path, text: str, ws):
+    """The checkpoint an outsider saved, verified with this log's key (and its witnesses'):
+    errors name the file, and a checkpoint of another log says so."""
+    from mast.errors import IntegrityFailure
+    from mast.ledger.checkpoint import Checkpoint, open_checkpoint
+    from mast.ledger.note import parse_note
+
+    try:
+        saved, _ = open_checkpoint(text, ws.verifier, ws.witnesses())
+    except InvalidInput as exc:
+        raise InvalidInput(Problem(str(path), None, None, str(exc))) from None
+    except IntegrityFailure as exc:
+        try:
+            origin = Checkpoint.parse(parse_note(text)[0]).origin
+        except InvalidInput:
+            origin = None
+        if origin is not None and origin != ws.origin:
+            raise IntegrityFailure(f"{path}: a checkpoint of log {origin!r}, not of this log ({ws.origin!r})") from None
+        raise IntegrityFailure(f"{path}: {exc} (this log's key is {ws.verifier.text()})") from None
+    if saved.origin != ws.origin:
+        raise IntegrityFailure(f"{path}: a checkpoint of log {saved.origin!r}, not of this log ({ws.origin!r})")
+    return saved
 
 
 @log_app.command("cosign")
@@ -178,10 +198,15 @@ def cosign(
     from mast.ledger import merkle, tree
     from mast.ledger.checkpoint import Checkpoint, Witness
     from mast.ledger.keys import load_signer
-    from mast.ledger.log import add_cosignature, checkpoint_at, latest_checkpoint
+    from sqlalchemy import select
+
+    from mast.ledger.log import add_cosignature, checkpoint_at, cosignatures_table, latest_checkpoint
     from mast.ledger.note import parse_note
 
     witness_signer = load_signer(key_file)
+    if not witness_signer.is_cosigner:
+        raise InvalidInput(Problem(str(key_file), None, None,
+                                   "not a witness key: a witness cosigns with a cosignature/v1 key (type 0x04)"))
     ws = _open()
     try:
         last = None
@@ -195,8 +220,15 @@ def cosign(
             size = Checkpoint.parse(parse_note(note)[0]).size
             proof = tree.consistency_proof(conn, last.size, size) if last and 0 < last.size < size else []
             new, cosigned = witness.cosign(last, checkpoint_at(conn, size) or note, proof, int(time.time()))
-            add_cosignature(conn, new.size, witness_signer.name, cosigned)
+            already = conn.execute(select(cosignatures_table.c.note).where(
+                cosignatures_table.c.size == new.size, cosignatures_table.c.witness == witness_signer.name)).scalar()
+            if already is None:
+                add_cosignature(conn, new.size, witness_signer.name, cosigned)
+            else:
+                cosigned = already  # the log keeps one cosignature per witness and size: nothing to add
     finally:
         ws.close()
     state_file.write_text(cosigned, encoding="utf-8")
-    out.print(f"cosigned {new.origin} at size {new.size} as {witness_signer.name}", markup=False, highlight=False)
+    what = "already cosigned" if already is not None else "cosigned"
+    out.print(f"{what} {new.origin} at size {new.size} as {witness_signer.name}", markup=False, highlight=False,
+              soft_wrap=True)
