@@ -20,7 +20,7 @@ ZonedTime = AwareDatetime
 #: Every record kind (DESIGN §4). Framework files name them in `after:` and `action:`.
 RECORD_KINDS: tuple[str, ...] = (
     "model", "stage", "eval", "determination", "safeguard", "exemption", "incident",
-    "notice", "report", "review", "escape", "roadmap", "framework",
+    "notice", "report", "review", "escape", "roadmap", "statement", "framework",
 )
 
 

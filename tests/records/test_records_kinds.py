@@ -37,6 +37,7 @@ ONE_OF_EACH = [
     {"kind": "escape", "at": AT, "clause": "competitor-parity", "models": ["m1", "m2"], "rationale": "Parity.",
      "until": "2025-09-01T00:00:00Z", "ref": "esc-1"},
     {"kind": "roadmap", "at": AT, "goal": "ASL-4 security", "status": "on_track", "note": "Going well."},
+    {"kind": "statement", "at": AT, "topic": "competitive-landscape", "text": "A rival shipped.", "models": ["m1"]},
     {"kind": "framework", "at": AT, "framework": {"mast": 1, "framework": {"id": "x"}}, "sha256": SHA,
      "approved_by": {"rso": "Jane Roe"}},
 ]

@@ -9,6 +9,7 @@ import pytest
 from mast.errors import InvalidInput
 from mast.records.loader import load_batch, load_records, parse_batch
 from mast.sourcemap import parse_text
+from mast.vocabulary import RECORD_KINDS
 
 
 def problems(text: str, name: str = "r.yaml") -> list[str]:
@@ -55,15 +56,13 @@ def test_every_problem_is_reported_at_its_line():
         "r.yaml:5:32: records[0].metrics.n: expected a finite number",
         "r.yaml:6:11: records[0].colour: unknown field "
         "(expected one of: kind, at, ref, audience, redaction_reason, supersedes, model, task, metrics, source)",
-        "r.yaml:7:9: records[1].kind: unknown kind 'bogus' (expected one of: model, stage, eval, determination, "
-        "safeguard, exemption, incident, notice, report, review, escape, roadmap, framework)",
+        f"r.yaml:7:9: records[1].kind: unknown kind 'bogus' (expected one of: {', '.join(RECORD_KINDS)})",
         "r.yaml:11:11: records[2].period: missing required field 'to'",
         "r.yaml:12:12: records[2].edition: expected 'public', 'reviewer' or 'internal' (got 'pub')",
         "r.yaml:13:11: records[2].sha256: expected a SHA-256 in lowercase hex (64 characters) (got 'abc')",
         "r.yaml:14:3: records[3]: missing required field 'model'",
         "r.yaml:15:3: records[4]: expected a record (a mapping with 'kind' and 'at'), found 42",
-        "r.yaml:16:3: records[5]: missing required field 'kind' (one of: model, stage, eval, determination, "
-        "safeguard, exemption, incident, notice, report, review, escape, roadmap, framework)",
+        f"r.yaml:16:3: records[5]: missing required field 'kind' (one of: {', '.join(RECORD_KINDS)})",
     ]
 
 

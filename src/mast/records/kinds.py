@@ -171,6 +171,20 @@ class RoadmapRecord(RecordBase):
     note: str
 
 
+class StatementRecord(RecordBase):
+    """What the developer has said in public: on the competitive landscape (required in a Risk
+    Report whenever a gate is under escape or a model is deployed with a threshold not ruled
+    out), on steps taken to inform the public and policymakers, or anything else."""
+
+    kind: Literal["statement"]
+    topic: Literal["competitive-landscape", "public-policy", "other"]
+    text: str = Field(min_length=1)
+    models_: list[str] | None = Field(default=None, alias="models")
+
+    def models(self) -> list[str]:
+        return list(self.models_ or [])
+
+
 class FrameworkRecord(RecordBase):
     """A published framework version and the SHA-256 of its canonical JSON.
 
@@ -202,6 +216,7 @@ Record = Annotated[
         ReviewRecord,
         EscapeRecord,
         RoadmapRecord,
+        StatementRecord,
         FrameworkRecord,
     ],
     Field(discriminator="kind"),

@@ -1,0 +1,1 @@
+"""Risk Reports: records -> redacted view -> report model -> HTML / Markdown / PDF / JSON."""

@@ -1,0 +1,35 @@
+"""The Markdown edition (GitHub-flavoured tables), from a Jinja2 template without escaping:
+every value goes through the `md` filter, which neutralises table pipes and newlines."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from mast.reports.model import Report
+from mast.reports.render_html import _day, _when
+
+
+def md(value: Any) -> str:
+    text = " ".join(str(value).split())
+    return text.replace("|", "\\|").replace("<", "&lt;")
+
+
+def generic_md(value: Any) -> str:
+    """Plain data another module provides (the Roadmap), as a fenced JSON block."""
+    return "```json\n" + json.dumps(value, indent=2, ensure_ascii=False) + "\n```"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("mast.reports", "templates"), autoescape=False,
+                             keep_trailing_newline=True)
+    env.filters.update(day=_day, when=_when, md=md, roadmap_md=generic_md)
+    return env
+
+
+def render_md(report: Report) -> str:
+    return _environment().get_template("risk.md.j2").render(r=report)
