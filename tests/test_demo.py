@@ -199,11 +199,17 @@ def test_the_demo_dates_show_exactly_the_designed_findings(lab: Workspace) -> No
     designed = {
         VIOLATION_AT: {("violation", "cbrn-3", "atlas-1.1"), ("overdue", "board-notice", "atlas-1")},
         ESCAPE_AT: {("escape", "cbrn-4", "atlas-2"), ("warning", "cbrn-4", "atlas-2"),
-                    ("warning", "cyber-3", "atlas-2"), ("overdue", "ai-rnd-4", "atlas-1")},
+                    ("warning", "cyber-3", "atlas-2"), ("overdue", "ai-rnd-4", "atlas-1"),
+                    # the roadmap (docs/roadmap.md): the jailbreak bounty, dropped with a note
+                    ("warning", "example-lab-roadmap/jailbreak-bounty", None)},
         PRESENT: {("violation", "cbrn-3", "atlas-2-internal"), ("violation", "ai-rnd-4", "atlas-2-internal"),
                   ("overdue", "incident-72h", "atlas-2-internal"), ("due", "risk-report", None),
                   ("warning", "cyber-3", "atlas-2"), ("warning", "asl3-security", "atlas-2-internal"),
-                  ("warning", "cbrn-3", "atlas-3")},
+                  ("warning", "cbrn-3", "atlas-3"),
+                  # the roadmap: single-region training graded missed; the alignment audit left
+                  # out of version 2026.2 without a `dropped` grade (an undisclosed change)
+                  ("warning", "example-lab-roadmap/single-region-training", None),
+                  ("warning", "example-lab-roadmap/alignment-audit", None)},
     }
     for moment, expected in designed.items():
         assert {(f.kind, f.commitment, f.model) for f in at(lab, moment).findings} == expected, moment

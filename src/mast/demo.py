@@ -35,8 +35,11 @@ ASSESSMENT_FILE = "assessment.json"
 DEFAULT_DIR = Path("example-lab")
 DEMO_FRAMEWORK_ID = "example-lab-rsp"
 
+#: Where `make demo` renders the lab's Risk Reports (`mast report risk ... -o reports/...`).
+REPORTS_DIR = "reports"
+
 #: What the demo itself writes into its directory; `replace=True` removes only these.
-_OUTPUTS = (CONFIG, STATE_DIR, ASSESSMENT_FILE)
+_OUTPUTS = (CONFIG, STATE_DIR, ASSESSMENT_FILE, REPORTS_DIR)
 
 
 class _PlanModel(BaseModel):
@@ -53,6 +56,13 @@ class AddStep(_PlanModel):
     add: str = Field(min_length=1)
 
 
+class RoadmapStep(_PlanModel):
+    """A roadmap version (`roadmap.yaml`), published as of `at` (docs/roadmap.md)."""
+
+    roadmap: str = Field(min_length=1)
+    at: ZonedTime
+
+
 class View(_PlanModel):
     """A moment the demo shows, and what it shows in one line."""
 
@@ -61,7 +71,7 @@ class View(_PlanModel):
 
 
 class Plan(_PlanModel):
-    build: list[PublishStep | AddStep] = Field(min_length=1)
+    build: list[PublishStep | AddStep | RoadmapStep] = Field(min_length=1)
     views: list[View] = Field(min_length=1)
 
 
@@ -69,14 +79,14 @@ class Plan(_PlanModel):
 class Step:
     """One step of the build, resolved against the lab's directory."""
 
-    action: Literal["publish", "add"]
+    action: Literal["publish", "add", "roadmap"]
     path: Path
     at: datetime | None = None
     approvals: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
-        return f"{'publishing' if self.action == 'publish' else 'adding'} {self.path.name}"
+        return f"{'adding' if self.action == 'add' else 'publishing'} {self.path.name}"
 
 
 def load_plan(source: Path = EXAMPLE_LAB) -> tuple[list[Step], list[View]]:
@@ -98,6 +108,8 @@ def load_plan(source: Path = EXAMPLE_LAB) -> tuple[list[Step], list[View]]:
     for item in plan.build:
         if isinstance(item, PublishStep):
             steps.append(Step("publish", source / item.publish, item.at, dict(item.approvals)))
+        elif isinstance(item, RoadmapStep):
+            steps.append(Step("roadmap", source / item.roadmap, item.at))
         else:
             steps.append(Step("add", source / item.add))
     return steps, list(plan.views)
@@ -176,6 +188,11 @@ def build_demo(directory: Path = DEFAULT_DIR, *, source: Path = EXAMPLE_LAB, rep
                 progress(step)
             if step.action == "publish":
                 ws.publish(load_framework(step.path), str(step.path), step.approvals, at=step.at)
+            elif step.action == "roadmap":
+                from mast.reports.roadmap import load_roadmap, publish_roadmap
+
+                assert step.at is not None
+                publish_roadmap(ws, load_roadmap(step.path), step.at, str(step.path))
             else:
                 ws.add(load_batch(step.path))
     except BaseException:

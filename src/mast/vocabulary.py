@@ -21,6 +21,7 @@ ZonedTime = AwareDatetime
 RECORD_KINDS: tuple[str, ...] = (
     "model", "stage", "eval", "determination", "safeguard", "exemption", "incident",
     "notice", "report", "review", "escape", "roadmap", "statement", "framework",
+    "roadmap_version", "reviewer",
 )
 
 

@@ -40,6 +40,11 @@ ONE_OF_EACH = [
     {"kind": "statement", "at": AT, "topic": "competitive-landscape", "text": "A rival shipped.", "models": ["m1"]},
     {"kind": "framework", "at": AT, "framework": {"mast": 1, "framework": {"id": "x"}}, "sha256": SHA,
      "approved_by": {"rso": "Jane Roe"}},
+    {"kind": "roadmap_version", "at": AT, "sha256": SHA,
+     "roadmap": {"mast": 1, "roadmap": {"id": "rm", "version": "1", "effective": AT, "changelog": []},
+                 "goals": [{"id": "g1", "area": "security", "title": "Goal one", "target": "2026-01-01T00:00:00Z",
+                            "grades": ["on_track", "met", "dropped"], "audience": "public"}]}},
+    {"kind": "reviewer", "at": AT, "name": "Audit Co", "key": "audit-co+01234567+AQ=="},
 ]
 
 

@@ -35,7 +35,7 @@ app.add_typer(evidence_app, name="evidence")
 out = Console()
 err = Console(stderr=True)
 
-COMMAND_MODULES = ("framework", "records", "status", "demo", "log", "evidence", "report")
+COMMAND_MODULES = ("framework", "records", "status", "demo", "log", "evidence", "report", "roadmap", "review")
 
 
 @dataclass

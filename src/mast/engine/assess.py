@@ -28,6 +28,7 @@ from mast.engine.rules.determinations import determination_findings, exemption_f
 from mast.engine.rules.escapes import apply_escapes
 from mast.engine.rules.gates import commitment_gates, threshold_gates
 from mast.engine.rules.invariants import invariant_findings
+from mast.engine.rules.roadmap import roadmap_findings
 from mast.engine.timeline import END, clip
 from mast.framework.model import Framework
 from mast.vocabulary import Stage
@@ -41,6 +42,7 @@ def assess(
     as_of: datetime,
     *,
     history: bool = False,
+    roadmaps: Sequence[Any] | None = None,
 ) -> Assessment:
     """Judge `records` against the framework version(s) as of `as_of`.
 
@@ -48,6 +50,10 @@ def assess(
     order (ties in time keep it). Records after `as_of` are ignored, as are `framework`
     records (pass versions explicitly). Callers may rely on findings being sorted by kind
     (violation first), then model, commitment and time.
+
+    `roadmaps` are the Roadmap versions to judge (`mast.records.kinds.Roadmap`); by default
+    those that `roadmap_version` records among `records` published (at or before `as_of`).
+    Pass `()` to judge none. Roadmap findings are warnings only (docs/roadmap.md).
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a zone")
@@ -56,14 +62,14 @@ def assess(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _assess(framework, records, as_of, history)
+        return _assess(framework, records, as_of, history, roadmaps)
     finally:
         if collecting:
             gc.enable()
 
 
 def _assess(framework: Framework | Sequence[Framework], records: Sequence[Any], as_of: datetime,
-            history: bool) -> Assessment:
+            history: bool, roadmaps: Sequence[Any] | None = None) -> Assessment:
     versions = sorted([framework] if isinstance(framework, Framework) else list(framework),
                       key=lambda f: f.effective)
     if not versions:
@@ -90,6 +96,10 @@ def _assess(framework: Framework | Sequence[Framework], records: Sequence[Any], 
         current = judgement
     if current is None:  # as_of precedes every version: show statuses, judge nothing
         current = Judgement.build(in_force[0], facts, {})
+    if roadmaps is None:
+        roadmaps = [r.roadmap for r in facts.kind("roadmap_version")]
+    if roadmaps:
+        raw += roadmap_findings(roadmaps, facts.kind("roadmap"))
     findings = _findings(raw, as_of, history)
     summary = {k: 0 for k in FINDING_KINDS}
     for f in findings:

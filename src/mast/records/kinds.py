@@ -141,6 +141,10 @@ class ReportRecord(RecordBase):
 
 
 class ReviewRecord(RecordBase):
+    """An external review of a report edition (`report`: the SHA-256 of the edition file's
+    bytes), signed by a registered reviewer: `signature` is `ed25519:<base64>` over
+    `signed_message()` (docs/roadmap.md, "External review")."""
+
     kind: Literal["review"]
     reviewer: str
     report: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -151,6 +155,20 @@ class ReviewRecord(RecordBase):
 
     def models(self) -> list[str]:
         return [self.model] if self.model else []
+
+    def signed_message(self) -> bytes:
+        """What the reviewer signs: a domain line, then the RFC 8785 canonical JSON of the
+        record without `signature` (so every other field, `at` included, is covered)."""
+        from mast.records.canonical import canonical_bytes, record_data
+
+        data = record_data(self)
+        data.pop("signature", None)
+        return REVIEW_SIGNATURE_DOMAIN + canonical_bytes(data)
+
+
+#: The first line of every signed review message (keeps a review signature from being
+#: mistaken for any other signature made with the same key).
+REVIEW_SIGNATURE_DOMAIN = b"mast review v1\n"
 
 
 class EscapeRecord(RecordBase):
@@ -164,11 +182,89 @@ class EscapeRecord(RecordBase):
         return list(self.models_)
 
 
+#: The grades a roadmap goal can receive (a goal's `grades` is a subset of these).
+GRADES: tuple[str, ...] = ("on_track", "at_risk", "met", "missed", "dropped")
+Grade = Literal["on_track", "at_risk", "met", "missed", "dropped"]
+
+
 class RoadmapRecord(RecordBase):
+    """A grade for one goal of the roadmap: `goal` is the goal's id (or, for grades written
+    before goals had ids, its exact title)."""
+
     kind: Literal["roadmap"]
-    goal: str
-    status: Literal["on_track", "at_risk", "met", "missed", "dropped"]
+    goal: str = Field(min_length=1)
+    status: Grade
     note: str
+
+
+class RoadmapGoal(BaseModel):
+    """One goal of a roadmap (docs/roadmap.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    area: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    target: ZonedTime
+    grades: tuple[Grade, ...] = GRADES
+    description: str | None = None
+    audience: Audience = Audience.public
+    redaction_reason: Literal["legal", "intellectual-property", "public-safety", "privacy"] | None = None
+
+
+class RoadmapInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    title: str | None = None
+    version: str = Field(min_length=1)
+    effective: ZonedTime
+    changelog: list[str] = Field(default_factory=list)
+
+
+class Roadmap(BaseModel):
+    """A whole `roadmap.yaml` (`mast: 1`): the header and the goals, ids unique."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mast: Literal[1]
+    roadmap: RoadmapInfo
+    goals: list[RoadmapGoal] = Field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.roadmap.id
+
+    @property
+    def version(self) -> str:
+        return self.roadmap.version
+
+    @property
+    def effective(self):  # -> datetime
+        return self.roadmap.effective
+
+    def goal(self, name: str) -> RoadmapGoal | None:
+        """The goal with id `name`, else the one titled exactly `name`."""
+        return (next((g for g in self.goals if g.id == name), None)
+                or next((g for g in self.goals if g.title == name), None))
+
+
+class RoadmapVersionRecord(RecordBase):
+    """A published roadmap version (whole) and the SHA-256 of its canonical JSON."""
+
+    kind: Literal["roadmap_version"]
+    roadmap: Roadmap
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ReviewerRecord(RecordBase):
+    """An external reviewer and the Ed25519 key its reviews are signed with: `key` is a
+    verifier key in signed-note form (`<name>+<hash hex>+<base64>`, as `mast review keygen`
+    prints it)."""
+
+    kind: Literal["reviewer"]
+    name: str = Field(min_length=1)
+    key: str = Field(min_length=1)
 
 
 class StatementRecord(RecordBase):
@@ -218,6 +314,8 @@ Record = Annotated[
         RoadmapRecord,
         StatementRecord,
         FrameworkRecord,
+        RoadmapVersionRecord,
+        ReviewerRecord,
     ],
     Field(discriminator="kind"),
 ]

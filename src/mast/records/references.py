@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 from mast.errors import Problem
 from mast.framework.model import Framework
-from mast.records.canonical import record_id
+from mast.records.canonical import canonical_bytes, record_id, sha256_hex
 from mast.records.kinds import (
     DeterminationRecord,
     EscapeRecord,
@@ -25,6 +25,11 @@ from mast.records.kinds import (
     ModelRecord,
     NoticeRecord,
     Record,
+    ReportRecord,
+    ReviewerRecord,
+    ReviewRecord,
+    RoadmapRecord,
+    RoadmapVersionRecord,
     SafeguardRecord,
 )
 from mast.records.loader import Batch, LoadedRecord
@@ -52,12 +57,18 @@ class _Known:
         self.refs: dict[str, str] = {}  # ref -> where
         self.kinds: dict[str, Record] = {}  # id or ref of a model record -> that record
         self.models: dict[str, str] = {}  # model id -> where it was defined
-        if isinstance(existing, Store):  # a large log: parse only the model records
+        self.reviewers: dict[str, list[tuple[str, ReviewerRecord]]] = {}  # name -> (id, record)
+        self.reports: set[str] = set()  # sha256 of editions named by report records
+        self.roadmaps: dict[tuple[str, str], RoadmapVersionRecord] = {}  # (id, version) -> record
+        self.store = existing if isinstance(existing, Store) else None
+        if isinstance(existing, Store):  # a large log: parse only the records checks read
             for index, id_, _kind, ref in existing.keys():
                 self.ids.setdefault(id_, f"index {index}")
                 if ref is not None:
                     self.refs.setdefault(ref, f"index {index}")
-            existing = existing.entries(kind="model")
+            store = existing
+            existing = [e for kind in ("model", "reviewer", "report", "roadmap_version")
+                        for e in store.entries(kind=kind)]
         for entry in existing:
             self.add(entry.id, entry.record, f"index {entry.index}")
 
@@ -70,6 +81,15 @@ class _Known:
             self.kinds[id_] = record
             if record.ref is not None:
                 self.kinds[record.ref] = record
+        elif isinstance(record, ReviewerRecord):
+            self.reviewers.setdefault(record.name, []).append((id_, record))
+        elif isinstance(record, ReportRecord):
+            self.reports.add(record.sha256)
+        elif isinstance(record, RoadmapVersionRecord):
+            self.roadmaps.setdefault((record.roadmap.id, record.roadmap.version), record)
+
+    def has_blob(self, digest: str) -> bool:
+        return self.store is not None and self.store.blob(digest) is not None
 
     def resolves(self, name: str) -> bool:
         return name in self.ids or name in self.refs
@@ -101,6 +121,7 @@ def check_references(batch: Batch | Sequence[Record], existing: "Iterable[Entry]
             out(("supersedes",), f"no earlier record has ref or id {record.supersedes!r}")
         _check_models(item, known, out)
         _check_framework_refs(item, known, frameworks, out)
+        _check_roadmap_and_review(item, known, out)
         known.add(rid, record, item.label)
     return problems
 
@@ -179,3 +200,118 @@ def _check_framework_refs(item: LoadedRecord, known: _Known, frameworks: Sequenc
         if framework.escape_clause(record.clause) is None:
             names = ", ".join(c.id for c in framework.escape_clauses) or "none"
             out(("clause",), f"unknown escape clause {record.clause!r} in {version} (its escape clauses: {names})")
+
+
+# ---------------------------------------------------------------- roadmap and external review
+
+
+def _check_roadmap_and_review(item: LoadedRecord, known: _Known, out: _Checker) -> None:
+    """Roadmap versions are whole and new; grades name a goal of a published version; a
+    reviewer's key is an Ed25519 verifier key; a review is signed by a registered reviewer
+    and is of an edition the log knows (docs/roadmap.md)."""
+    record = item.record
+    if isinstance(record, RoadmapVersionRecord):
+        roadmap = record.roadmap
+        data = roadmap.model_dump(mode="json", by_alias=True, exclude_none=True)
+        digest = sha256_hex(canonical_bytes(data))
+        if record.sha256 != digest:
+            out(("sha256",), f"does not match the roadmap's canonical JSON (its SHA-256 is {digest})")
+        seen: set[str] = set()
+        for i, goal in enumerate(roadmap.goals):
+            if goal.id in seen:
+                out(("roadmap", "goals", i, "id"), f"duplicate goal id {goal.id!r}")
+            seen.add(goal.id)
+            if not goal.grades or len(set(goal.grades)) != len(goal.grades):
+                out(("roadmap", "goals", i, "grades"), "expected a non-empty list of distinct grades")
+        key = (roadmap.id, roadmap.version)
+        if key in known.roadmaps:
+            out(("roadmap", "roadmap", "version"),
+                f"roadmap {roadmap.id} {roadmap.version} is already published; give the new version a new version number")
+    elif isinstance(record, RoadmapRecord):
+        if not known.roadmaps:
+            return  # no roadmap yet: a backfilled grade is taken as written
+        goals = [g for r in known.roadmaps.values() for g in [r.roadmap.goal(record.goal)] if g is not None]
+        if not goals:
+            names = sorted({g.id for r in known.roadmaps.values() for g in r.roadmap.goals})
+            out(("goal",), f"unknown roadmap goal {record.goal!r} (goals of the published roadmaps: "
+                           f"{', '.join(names) or 'none'})")
+        elif all(record.status not in g.grades for g in goals):
+            out(("status",), f"{record.status!r} is not a grade of goal {goals[-1].id} "
+                             f"(its grades: {', '.join(goals[-1].grades)})")
+    elif isinstance(record, ReviewerRecord):
+        try:
+            parse_verifier_key(record.key)
+        except ValueError as exc:
+            out(("key",), f"{exc} (expected an Ed25519 verifier key, <name>+<hash>+<base64>, "
+                          "as `mast review keygen` writes it)")
+            return
+        registered = known.reviewers.get(record.name, [])
+        if registered and record.supersedes not in {n for i, r in registered for n in (i, r.ref) if n}:
+            out(("name",), f"reviewer {record.name!r} is already registered; to change its key, add "
+                           "`supersedes:` naming that record")
+    elif isinstance(record, ReviewRecord):
+        registered = known.reviewers.get(record.reviewer, [])
+        if not registered:
+            out(("reviewer",), f"unknown reviewer {record.reviewer!r}: register it first with a `reviewer` "
+                               "record (its name and Ed25519 key)")
+        elif not any(verify_review(r.key, record) for _, r in registered):
+            out(("signature",), f"the signature does not verify against the key registered for "
+                                f"{record.reviewer!r}: the review was changed after signing, or signed "
+                                "with another key")
+        if record.report not in known.reports and not known.has_blob(record.report):
+            out(("report",), f"no report record or stored edition has sha256 {record.report}: a review "
+                             "must be of a published edition (publish it first, or record it with a "
+                             "`report` record)")
+
+
+_ED25519 = 0x01
+
+
+def parse_verifier_key(text: str) -> bytes:
+    """The 32-byte Ed25519 public key of a signed-note verifier key `<name>+<hash>+<base64>`
+    (type 0x01, key hash checked). The same form as `mast.ledger.keys.Verifier.text()`;
+    parsed here because records sit below the ledger."""
+    import base64
+    import binascii
+    import hashlib
+
+    parts = text.strip().split("+", 2)
+    if len(parts) != 3 or not parts[0]:
+        raise ValueError("malformed key: expected three '+'-separated fields")
+    name, hash_hex, b64 = parts
+    try:
+        raw = base64.b64decode(b64.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise ValueError("malformed key: bad base64") from None
+    if len(raw) != 33 or raw[0] != _ED25519:
+        raise ValueError("not an Ed25519 key (expected a type byte 0x01 and 32 key bytes)")
+    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + raw).digest()
+    if len(hash_hex) != 8 or digest[:4].hex() != hash_hex.lower():
+        raise ValueError(f"key hash {hash_hex!r} does not match the key")
+    return raw[1:]
+
+
+def verify_review(key_text: str, review: ReviewRecord) -> bool:
+    """Whether `review.signature` (`ed25519:<base64>`) is the registered key's signature
+    over `review.signed_message()`."""
+    import base64
+    import binascii
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    scheme, _, b64 = review.signature.partition(":")
+    if scheme != "ed25519":
+        return False
+    try:
+        public = parse_verifier_key(key_text)
+        signature = base64.b64decode(b64.encode("ascii"), validate=True)
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        return False
+    if len(signature) != 64:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, review.signed_message())
+    except InvalidSignature:
+        return False
+    return True
