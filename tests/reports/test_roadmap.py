@@ -229,7 +229,7 @@ def test_section_is_cut_to_the_audience(lab: Path) -> None:
         ws.close()
     assert "secret-goal" in {g.id for g in internal.goals} and internal.withheld == 0
     assert "secret-goal" not in {g.id for g in public.goals}
-    assert public.withheld >= 1
+    assert public.withheld >= 1 and public.withheld_reasons == {"unstated": public.withheld}
     assert "CANARY-internal-goal" not in repr(public)
     # the same from plain records
     assert roadmap_section(records, t("2025-10-01T00:00:00Z")) == internal

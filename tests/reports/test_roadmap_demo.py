@@ -65,7 +65,8 @@ def test_mast_roadmap_status_json_on_the_demo(lab: Path) -> None:
                            "2026-11-30T12:00:00Z", "--json"], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert set(data) == {"as_of", "versions", "goals", "missed", "dropped", "changes", "findings", "withheld"}
+    assert set(data) == {"as_of", "versions", "goals", "missed", "dropped", "changes", "findings", "withheld",
+                         "withheld_reasons"}
     assert data["as_of"] == "2026-11-30T12:00:00Z" and data["missed"] == ["single-region-training"]
     assert data["withheld"] == 0
     [audit] = [g for g in data["goals"] if g["id"] == "alignment-audit"]

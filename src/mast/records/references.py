@@ -252,8 +252,9 @@ def _check_roadmap_and_review(item: LoadedRecord, known: _Known, out: _Checker) 
     elif isinstance(record, ReviewRecord):
         registered = known.reviewers.get(record.reviewer, [])
         if not registered:
+            names = ", ".join(sorted(known.reviewers)) or "none"
             out(("reviewer",), f"unknown reviewer {record.reviewer!r}: register it first with a `reviewer` "
-                               "record (its name and Ed25519 key)")
+                               f"record (its name and Ed25519 key); registered: {names}")
         elif not any(verify_review(r.key, record) for _, r in registered):
             out(("signature",), f"the signature does not verify against the key registered for "
                                 f"{record.reviewer!r}: the review was changed after signing, or signed "

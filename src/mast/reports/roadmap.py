@@ -196,6 +196,8 @@ class RoadmapSection:
     findings: list[dict[str, Any]] = field(default_factory=list)
     #: how many goals, grades and changes were left out for the audience
     withheld: int = 0
+    #: the same count by `redaction_reason` (`unstated` when the element gives none)
+    withheld_reasons: dict[str, int] = field(default_factory=dict)
 
 
 def roadmap_section(ws_or_data: Any, as_of: datetime, since: datetime | None = None, *,
@@ -212,11 +214,14 @@ def roadmap_section(ws_or_data: Any, as_of: datetime, since: datetime | None = N
     roadmaps = [v.roadmap for v in versions]
     histories = roadmap_history(roadmaps, grades)
     withheld = 0
+    reasons: dict[str, int] = {}
 
     def shown(element: Any) -> bool:
         nonlocal withheld
         if Audience(element.audience).rank > level:
             withheld += 1
+            reason = element.redaction_reason or "unstated"
+            reasons[reason] = reasons.get(reason, 0) + 1
             return False
         return True
 
@@ -267,7 +272,7 @@ def roadmap_section(ws_or_data: Any, as_of: datetime, since: datetime | None = N
             in_force.append((h.id, current.version))
     return RoadmapSection(as_of=as_of, since=since, versions=in_force, goals=goals,
                           missed=[g for g in goals if g.missed], dropped=[g for g in goals if g.dropped],
-                          changes=changes, findings=findings, withheld=withheld)
+                          changes=changes, findings=findings, withheld=withheld, withheld_reasons=reasons)
 
 
 def _goal_state(tl: GoalTimeline, as_of: datetime, grades: list[RoadmapRecord]) -> GoalState:
