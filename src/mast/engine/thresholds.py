@@ -146,19 +146,31 @@ def own_timelines(
     floors = [RULED_OUT] * len(thresholds)
     # Evals recorded at the same moment are one round of evidence: indicators are judged
     # after all of them, never on half a round (which would fire an `||` of two tasks).
+    # The loop runs once per eval of every model (100,000 in bench/engine.py): names are
+    # bound locally and a task's first eval is found by popping `untested`, not scanning.
+    best = board.best
+    best_of = best.get
+    readers_of = by_key.get
+    untested = {task: list(ids) for task, ids in by_task.items()}
+    lowest = float("-inf")
     touched: set[int] = set()
+    last = len(evals) - 1
     for n, ev in enumerate(evals):
         task = ev.task
         for metric, value in ev.metrics.items():
             key = (task, metric)
-            if value > board.best.get(key, float("-inf")):
-                board.best[key] = float(value)
-                touched.update(by_key.get(key, ()))
-        for i in by_task.get(task, ()):
-            if not tested[i]:
-                tested[i] = True
-                touched.add(i)
-        if n + 1 < len(evals) and evals[n + 1].at == ev.at:
+            if value > best_of(key, lowest):
+                best[key] = float(value)
+                readers = readers_of(key)
+                if readers:
+                    touched.update(readers)
+        first = untested.pop(task, None) if untested else None
+        if first:
+            for i in first:
+                if not tested[i]:
+                    tested[i] = True
+                    touched.add(i)
+        if not touched or (n < last and evals[n + 1].at == ev.at):
             continue
         for i in sorted(touched):
             level, floors[i] = thresholds[i].level(board, floors[i])
