@@ -131,7 +131,7 @@ def test_markers_carry_reasons_and_counts(canary_ws: Path) -> None:
     assert data["withheld"]["changes"] == 1  # the internal incident
     reasons = {(m["kind"], m["reason"]) for m in data["safeguards"]["withheld"]}
     assert ("safeguard", "public-safety") in reasons
-    assert data["changes"]["withheld"] == [{"kind": "incident", "reason": "privacy", "count": 1}]
+    assert data["changes"]["withheld"] == [{"kind": "incident record", "reason": "privacy", "count": 1}]
     assert data["safeguards"]["withheld_count"] == 2
     md = mast("-w", str(canary_ws), "report", "risk", "--audience", "public", "--format", "md",
               "--as-of", "2025-06-01T00:00:00Z").stdout.decode()

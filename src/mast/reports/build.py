@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from mast.engine import Assessment, assess
 from mast.engine.facts import Facts
 from mast.errors import InvalidInput
-from mast.evidence.show import best_scores, lines_of
+from mast.evidence.show import lines_of
 from mast.framework.expressions import parse_expression
 from mast.framework.model import Framework
 from mast.records.references import framework_in_force
@@ -50,6 +50,9 @@ def build_report(frameworks: Sequence[Framework], records: Sequence[Any], audien
     markers = _markers(view)
     findings = _findings(assessment, period_from)
     landscape = _landscape(facts, assessment, findings, period_from)
+    roadmap, roadmap_changes = _roadmap(view, as_of, period_from)
+    changes = _changes(view, facts, period_from, as_of)
+    changes.changes = sorted(changes.changes + roadmap_changes, key=lambda c: c.at)
     problems = []
     if landscape.missing:
         problems.append(m.ReportProblem(
@@ -69,18 +72,19 @@ def build_report(frameworks: Sequence[Framework], records: Sequence[Any], audien
         thresholds=_thresholds(fw, facts, assessment),
         safeguards=_safeguards(fw, facts, assessment, as_of),
         findings=findings,
-        changes=_changes(view, facts, period_from, as_of),
+        changes=changes,
         escapes=_escapes(fw, facts, period_from, as_of),
         landscape=landscape,
         reviews=_reviews(facts, period_from),
-        roadmap=_roadmap(view, as_of, period_from),
+        roadmap=roadmap,
         problems=problems,
         withheld=counts(view.withheld),
     )
     for name in SECTIONS:
         section = getattr(report, name)
-        section.withheld = markers.get(name, [])
+        section.withheld = markers.get(name, []) + section.withheld
         section.withheld_count = sum(x.count for x in section.withheld)
+    report.withheld["roadmap"] = report.roadmap.withheld_count
     return report
 
 
@@ -121,8 +125,7 @@ def _scope(facts: Facts, assessment: Assessment) -> m.ScopeSection:
 # -- thresholds ------------------------------------------------------------------------------
 
 def _thresholds(fw: Framework, facts: Facts, assessment: Assessment) -> m.ThresholdSection:
-    warned = {(f.model, f.commitment) for f in assessment.findings if f.until is None}
-    best = {mid: best_scores(evals) for mid, evals in facts.evals.items()}
+    best = {mid: _best_scores(evals) for mid, evals in facts.evals.items()}
     domains: dict[str, m.Domain] = {}
     candidates: list[tuple[int, str, str, m.ModelThreshold]] = []
     lines_by: dict[str, list[m.IndicatorLine]] = {}
@@ -141,7 +144,7 @@ def _thresholds(fw: Framework, facts: Facts, assessment: Assessment) -> m.Thresh
             status = ts.status if ts else "untested"
             tally[status] += 1
             dets = facts.determinations.get((state.id, t.id), [])
-            if status not in GATING and not dets and (state.id, t.id) not in warned:
+            if status not in GATING and not dets:
                 others[status].append(state.id)
                 continue
             det = dets[-1] if dets else None
@@ -171,10 +174,32 @@ def _thresholds(fw: Framework, facts: Facts, assessment: Assessment) -> m.Thresh
                               charts_omitted=max(0, len(candidates) - MAX_CHARTS))
 
 
-def _score(best: Any, pair: tuple[str, str]) -> m.Score:
+def _best_scores(evals: Sequence[Any]) -> dict[tuple[str, str], tuple[float, Any, int]]:
+    """(task, metric) -> (best value, the eval that recorded it first, number of evals): as
+    `mast.evidence.show.best_scores`, without naming sources until a row is shown."""
+    best: dict[tuple[str, str], tuple[float, Any, int]] = {}
+    for record in evals:
+        for metric, value in record.metrics.items():
+            key = (record.task, metric)
+            old = best.get(key)
+            if old is None or value > old[0]:
+                best[key] = (value, record, (old[2] if old else 0) + 1)
+            else:
+                best[key] = (old[0], old[1], old[2] + 1)
+    return best
+
+
+def _source(record: Any) -> str | None:
+    if record.source is not None:
+        return f"{record.source.path} ({record.source.format})" if record.source.path else record.source.format
+    return f"record {record.ref}" if record.ref else None
+
+
+def _score(best: tuple[float, Any, int] | None, pair: tuple[str, str]) -> m.Score:
     if best is None:
         return m.Score(pair[0], pair[1], None)
-    return m.Score(best.task, best.metric, best.value, best.at, best.source, best.evals)
+    value, record, count = best
+    return m.Score(pair[0], pair[1], value, record.at, _source(record), count)
 
 
 def _chart(facts: Facts, model_id: str, threshold: str, status: str, lines: list[m.IndicatorLine]) -> m.Chart:
@@ -338,21 +363,35 @@ def _reviews(facts: Facts, start: datetime) -> m.ReviewSection:
                                     for r in facts.kind("review") if r.at > start])
 
 
-def _roadmap(view: View, as_of: datetime, start: datetime) -> m.RoadmapSlot:
-    """The Roadmap section, from `mast.reports.roadmap.roadmap_section(records, as_of, since)`
-    (built from the same redacted view) once that module exists."""
+def _roadmap(view: View, as_of: datetime, start: datetime) -> tuple[m.RoadmapSlot, list[m.Change]]:
+    """The Roadmap section, from `mast.reports.roadmap.roadmap_section(records, as_of, since,
+    audience=...)` (given the same redacted view) once that module exists; and its changes in
+    the period (missed and dropped goals, new versions) for "changes since"."""
     try:
         module = importlib.import_module("mast.reports.roadmap")
     except ImportError:
-        return m.RoadmapSlot()
+        return m.RoadmapSlot(), []
     fn = getattr(module, "roadmap_section", None)
     if fn is None:
-        return m.RoadmapSlot()
-    section = fn(view.records, as_of, start)
+        return m.RoadmapSlot(), []
+    section = fn(view.records, as_of, start, audience=view.audience)
     if section is None:
-        return m.RoadmapSlot()
+        return m.RoadmapSlot(), []
+    changes = [m.Change("roadmap", c.at, c.text + ("" if getattr(c, "disclosed", True) else " (undisclosed)"),
+                        subject=getattr(c, "goal", None))
+               for c in getattr(section, "changes", []) if start < c.at <= as_of]
+    for goal in getattr(section, "missed", []):
+        target = getattr(goal, "target", None)
+        if target is not None and start < target <= as_of:
+            changes.append(m.Change("roadmap-missed", target, f"goal {goal.id} ({goal.title}) missed its target",
+                                    subject=goal.id))
     data = asdict(section) if is_dataclass(section) else dict(section)
-    return m.RoadmapSlot(available=True, data=_jsonable(data))
+    extra = int(getattr(section, "withheld", 0) or 0)
+    slot = m.RoadmapSlot(available=True, data=_jsonable(data))
+    slot.withheld_count = extra
+    if extra:
+        slot.withheld = [m.Marker("roadmap goal or grade", "unstated", extra)]
+    return slot, changes
 
 
 def _jsonable(value: Any) -> Any:

@@ -28,8 +28,8 @@ def _x(at: datetime, start: datetime, end: datetime, left: float, width: float) 
     return left + width * max(0.0, min(1.0, (at - start).total_seconds() / span))
 
 
-def score_chart(chart: Chart, end: datetime, width: int = 640, height: int = 170) -> str:
-    left, right, top, bottom = 40.0, 150.0, 18.0, 22.0
+def score_chart(chart: Chart, end: datetime, width: int = 680, height: int = 170) -> str:
+    left, right, top, bottom = 40.0, 190.0, 18.0, 22.0
     plot_w, plot_h = width - left - right, height - top - bottom
     times = [p.at for s in chart.series for p in s.points]
     start = min(times)
@@ -52,7 +52,9 @@ def score_chart(chart: Chart, end: datetime, width: int = 640, height: int = 170
     for line in sorted(chart.lines, key=lambda x: -x.value):
         colour, style = LEVEL_STYLE.get(line.level, ("grey", "-."))
         ly = y(line.value)
-        label_y = max([ly] + [p + 8 for p in placed if abs(p - ly) < 8])
+        label_y = ly
+        while any(abs(p - label_y) < 8 for p in placed):
+            label_y += 8
         placed.append(label_y)
         dash = f' stroke-dasharray="{_DASH.get(style, "")}"' if _DASH.get(style) else ""
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{ly:.1f}" y2="{ly:.1f}" stroke="{colour}"{dash}/>')
@@ -67,7 +69,7 @@ def score_chart(chart: Chart, end: datetime, width: int = 640, height: int = 170
                 path.append(f"L{px:.1f},{y(best):.1f}")
             best = max(best, p.value)
             path.append(f"{'M' if not path else 'L'}{px:.1f},{y(best):.1f}")
-            parts.append(f'<circle cx="{px:.1f}" cy="{y(p.value):.1f}" r="2.2" fill="{colour}" fill-opacity="0.6"/>')
+            parts.append(f'<circle cx="{px:.1f}" cy="{y(p.value):.1f}" r="3" fill="{colour}" stroke="white" stroke-width="0.6"/>')
         path.append(f"L{left + plot_w:.1f},{y(best):.1f}")
         parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="1.4"/>')
         parts.append(f'<text x="{left + 6}" y="{top + 10 + 9 * i}" font-size="7" fill="{colour}">'
@@ -76,10 +78,10 @@ def score_chart(chart: Chart, end: datetime, width: int = 640, height: int = 170
     return "".join(parts)
 
 
-def findings_timeline(findings: Sequence[FindingEntry], start: datetime, end: datetime, width: int = 640) -> str:
+def findings_timeline(findings: Sequence[FindingEntry], start: datetime, end: datetime, width: int = 680) -> str:
     """One bar per finding from `since` (or the period's start) to `until` (or the end)."""
     rows = list(findings)[:40]
-    left, top, row_h = 150.0, 14.0, 11
+    left, top, row_h = 210.0, 14.0, 11
     plot_w = width - left - 10
     height = int(top + row_h * max(1, len(rows)) + 18)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {width} {height}" '
@@ -91,7 +93,7 @@ def findings_timeline(findings: Sequence[FindingEntry], start: datetime, end: da
         x0 = _x(max(f.since, start), start, end, left, plot_w)
         x1 = _x(f.until or end, start, end, left, plot_w)
         label = f"{f.kind} {f.commitment}" + (f" · {f.model}" if f.model else "")
-        parts.append(f'<text x="{left - 4}" y="{y + 8}" font-size="7" text-anchor="end">{escape(label[:40])}</text>')
+        parts.append(f'<text x="{left - 4}" y="{y + 8}" font-size="7" text-anchor="end">{escape(label if len(label) <= 48 else label[:47] + "…")}</text>')
         parts.append(f'<rect x="{x0:.1f}" y="{y + 1}" width="{max(1.5, x1 - x0):.1f}" height="{row_h - 3}" '
                      f'fill="{KIND_COLOUR.get(f.kind, "grey")}"/>')
     if not rows:

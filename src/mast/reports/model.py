@@ -237,7 +237,7 @@ class Change:
 
 CHANGE_KINDS = ("framework-revision", "safeguard-withdrawn", "safeguard-removed", "safeguard-change",
                 "exemption-granted", "exemption-expired", "determination", "incident", "stage",
-                "escape", "notice", "report")
+                "escape", "notice", "report", "roadmap", "roadmap-missed")
 
 
 @dataclass

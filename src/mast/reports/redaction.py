@@ -108,15 +108,17 @@ def redact_records(records: Sequence[Any], audience: Audience,
         hidden_names[record_id(r)] = reason
     kept: list[Any] = []
     out: list[Withheld] = []
+    if not above and not hidden_elements:  # nothing to withhold: the common public case is fast
+        return [r for r in records if r.kind != "framework"], out
     for r in records:
         if r.kind == "framework":
             continue
         if not visible(audience, r.audience):
-            out.append(Withheld(KIND_SECTION.get(r.kind, "changes"), r.kind, r.redaction_reason or UNSTATED))
+            out.append(Withheld(KIND_SECTION.get(r.kind, "changes"), f"{r.kind} record", r.redaction_reason or UNSTATED))
             continue
         reason = _names_hidden(r, hidden_models, hidden_names, hidden_elements)
         if reason is not None:
-            out.append(Withheld(KIND_SECTION.get(r.kind, "changes"), r.kind, reason))
+            out.append(Withheld(KIND_SECTION.get(r.kind, "changes"), f"{r.kind} record", reason))
             if r.kind == "model":
                 hidden_models[r.id] = reason
             continue
@@ -131,13 +133,14 @@ def _names_hidden(r: Any, models: dict[str, str], names: dict[str, str], element
             return models[m]
     if r.kind == "model" and r.parent and r.parent in models:
         return models[r.parent]
-    for name in (getattr(r, "about", None), r.supersedes):
+    fields = r.__dict__
+    for name in (fields.get("about"), r.supersedes):
         if name and name in names:
             return names[name]
         if name and name in elements:
             return elements[name]
     for attr in ("safeguard", "threshold", "clause"):
-        value = getattr(r, attr, None)
+        value = fields.get(attr)
         if isinstance(value, str) and value in elements:
             return elements[value]
         if attr == "safeguard" and isinstance(value, str) and value.split("/", 1)[0] in elements:

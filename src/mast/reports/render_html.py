@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from html import escape
@@ -37,14 +38,81 @@ def generic_html(value: Any) -> str:
     return escape("—" if value is None else str(value))
 
 
+#: lists longer than this are printed compactly (grouped findings, models as running text);
+#: nothing is left out — the JSON edition has every row in full
+COMPACT_OVER = 60
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    kind: str
+    commitment: str
+    standard: str | None
+    count: int
+    since: datetime
+    models: list[str]
+
+
+def group_findings(rows: list[Any]) -> list[FindingGroup]:
+    """Findings grouped by (kind, commitment, standard), in first-seen order, every model kept."""
+    groups: dict[tuple, list[Any]] = {}
+    for f in rows:
+        groups.setdefault((f.kind, f.commitment, f.standard), []).append(f)
+    return [FindingGroup(k[0], k[1], k[2], len(v), min(f.since for f in v),
+                         [f.model or "all models" for f in v]) for k, v in groups.items()]
+
+
+def compact_model(x: Any) -> str:
+    """One model's status on a threshold as running text."""
+    parts = [f"{x.model}: {x.status.replace('_', ' ')}"]
+    if x.basis:
+        parts.append(f" ({x.basis}{', since ' + _day(x.since) if x.since else ''})")
+    scores = [f"{e.task}·{e.metric} {e.value:.3g}" for e in x.evidence if e.value is not None]
+    if scores:
+        parts.append(" — " + ", ".join(scores))
+    if x.determination:
+        d = x.determination
+        parts.append(f"; determined {d.status.replace('_', ' ')} {_day(d.at)}: {d.rationale}")
+    return "".join(parts)
+
+
+ROADMAP_COLUMNS = ("id", "area", "title", "target", "grade", "note")
+
+
+def roadmap_rows(data: dict[str, Any]) -> list[list[str]]:
+    """The Roadmap's goals as rows of ROADMAP_COLUMNS (+ a flags column), plain text."""
+    rows = []
+    for goal in data.get("goals", []):
+        flags = [name.replace("_", " ") for name in ("missed", "dropped", "undisclosed_removal") if goal.get(name)]
+        cells = [str(goal.get(c) or "—") for c in ROADMAP_COLUMNS]
+        cells[3] = cells[3][:10]
+        rows.append(cells + [", ".join(flags)])
+    return rows
+
+
+def roadmap_html(data: dict[str, Any] | None) -> str:
+    if not data:
+        return ""
+    if "goals" not in data:
+        return generic_html(data)
+    head = "".join(f"<th>{c}</th>" for c in (*ROADMAP_COLUMNS, ""))
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row[:-1])
+                   + f'<td class="problem">{escape(row[-1])}</td></tr>' for row in roadmap_rows(data))
+    versions = ", ".join(f"{escape(str(v[0]))} {escape(str(v[1]))}" for v in data.get("versions", []))
+    return (f'<p class="small">roadmap versions: {versions or "none"}</p>'
+            f"<table><tr>{head}</tr>{body}</table>")
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("mast.reports", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=False)
-    env.filters.update(day=_day, when=_when, score_chart=charts.score_chart, roadmap_html=generic_html,
-                       timeline=charts.findings_timeline)
+    env.filters.update(day=_day, when=_when, score_chart=charts.score_chart, roadmap_html=roadmap_html,
+                       timeline=charts.findings_timeline, group_findings=group_findings,
+                       compact_model=compact_model)
+    env.globals["COMPACT_OVER"] = COMPACT_OVER
     return env
 
 

@@ -8,7 +8,8 @@ from functools import lru_cache
 from typing import Any
 
 from mast.reports.model import Report
-from mast.reports.render_html import _day, _when
+from mast.reports.render_html import (COMPACT_OVER, ROADMAP_COLUMNS, _day, _when, compact_model, group_findings,
+                                      roadmap_rows)
 
 
 def md(value: Any) -> str:
@@ -17,7 +18,11 @@ def md(value: Any) -> str:
 
 
 def generic_md(value: Any) -> str:
-    """Plain data another module provides (the Roadmap), as a fenced JSON block."""
+    """The Roadmap's goals as a table; other data another module provides as fenced JSON."""
+    if isinstance(value, dict) and "goals" in value:
+        lines = ["| " + " | ".join((*ROADMAP_COLUMNS, "")) + " |", "|" + "---|" * (len(ROADMAP_COLUMNS) + 1)]
+        lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in roadmap_rows(value)]
+        return "\n".join(lines) + "\n"
     return "```json\n" + json.dumps(value, indent=2, ensure_ascii=False) + "\n```"
 
 
@@ -27,7 +32,9 @@ def _environment() -> Any:
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("mast.reports", "templates"), autoescape=False,
                              keep_trailing_newline=True)
-    env.filters.update(day=_day, when=_when, md=md, roadmap_md=generic_md)
+    env.filters.update(day=_day, when=_when, md=md, roadmap_md=generic_md, group_findings=group_findings,
+                       compact_model=compact_model)
+    env.globals["COMPACT_OVER"] = COMPACT_OVER
     return env
 
 
