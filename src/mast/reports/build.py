@@ -126,6 +126,7 @@ def _scope(facts: Facts, assessment: Assessment) -> m.ScopeSection:
 
 def _thresholds(fw: Framework, facts: Facts, assessment: Assessment) -> m.ThresholdSection:
     best = {mid: _best_scores(evals) for mid, evals in facts.evals.items()}
+    states = {ms.id: {x.id: x for x in ms.thresholds} for ms in assessment.models}
     domains: dict[str, m.Domain] = {}
     candidates: list[tuple[int, str, str, m.ModelThreshold]] = []
     lines_by: dict[str, list[m.IndicatorLine]] = {}
@@ -140,7 +141,7 @@ def _thresholds(fw: Framework, facts: Facts, assessment: Assessment) -> m.Thresh
         tally: Counter[str] = Counter()
         others: dict[str, list[str]] = defaultdict(list)
         for state in assessment.models:
-            ts = next((x for x in state.thresholds if x.id == t.id), None)
+            ts = states[state.id].get(t.id)
             status = ts.status if ts else "untested"
             tally[status] += 1
             dets = facts.determinations.get((state.id, t.id), [])
@@ -346,11 +347,16 @@ def _landscape(facts: Facts, assessment: Assessment, findings: m.FindingSection,
     for f in findings.current + findings.period:
         if f.kind == "escape":
             reasons.append(f"{f.model}: the {f.commitment} gate ({f.standard}) is under an escape clause")
+    deployed: dict[tuple[str, str], list[str]] = defaultdict(list)
     for state in assessment.models:
         if state.stage == "deployed":
             for t in state.thresholds:
                 if t.status in GATING:
-                    reasons.append(f"{state.id} is deployed with {t.id} {t.status.replace('_', ' ')}")
+                    deployed[(t.id, t.status)].append(state.id)
+    for (tid, status), models in deployed.items():
+        who = f"{models[0]} is" if len(models) == 1 else f"{len(models)} models are"
+        reasons.append(f"{who} deployed with {tid} {status.replace('_', ' ')}"
+                       + (f" ({', '.join(models)})" if len(models) > 1 else ""))
     reasons = list(dict.fromkeys(reasons))
     statements = [m.Statement(r.topic, r.at, r.text, r.models()) for r in facts.kind("statement") if r.at > start]
     required = bool(reasons)

@@ -76,6 +76,20 @@ def compact_model(x: Any) -> str:
     return "".join(parts)
 
 
+def compact_groups(models: list[Any]) -> tuple[list[tuple[str, list[str]]], list[Any]]:
+    """A long per-threshold list, compactly: models without a determination as ids grouped
+    by status and basis (their evidence is in the JSON edition), and those with one, each."""
+    groups: dict[str, list[str]] = {}
+    determined = []
+    for x in models:
+        if x.determination is not None:
+            determined.append(x)
+        else:
+            label = x.status.replace("_", " ") + (f" ({x.basis})" if x.basis else "")
+            groups.setdefault(label, []).append(x.model)
+    return list(groups.items()), determined
+
+
 ROADMAP_COLUMNS = ("id", "area", "title", "target", "grade", "note")
 
 
@@ -112,7 +126,7 @@ def _environment() -> Any:
     env.filters.update(day=_day, when=_when, score_chart=charts.score_chart, roadmap_html=roadmap_html,
                        timeline=charts.findings_timeline, group_findings=group_findings,
                        compact_model=compact_model)
-    env.globals["COMPACT_OVER"] = COMPACT_OVER
+    env.globals.update(COMPACT_OVER=COMPACT_OVER, compact_groups=compact_groups)
     return env
 
 

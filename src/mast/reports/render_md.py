@@ -8,7 +8,8 @@ from functools import lru_cache
 from typing import Any
 
 from mast.reports.model import Report
-from mast.reports.render_html import (COMPACT_OVER, ROADMAP_COLUMNS, _day, _when, compact_model, group_findings,
+from mast.reports.render_html import (COMPACT_OVER, ROADMAP_COLUMNS, _day, _when, compact_groups, compact_model,
+                                      group_findings,
                                       roadmap_rows)
 
 
@@ -34,7 +35,7 @@ def _environment() -> Any:
                              keep_trailing_newline=True)
     env.filters.update(day=_day, when=_when, md=md, roadmap_md=generic_md, group_findings=group_findings,
                        compact_model=compact_model)
-    env.globals["COMPACT_OVER"] = COMPACT_OVER
+    env.globals.update(COMPACT_OVER=COMPACT_OVER, compact_groups=compact_groups)
     return env
 
 

@@ -17,5 +17,5 @@ def render_pdf(report: Report) -> bytes:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     html = weasyprint.HTML(string=render_html(report), base_url=".")
-    # a fixed identifier and no creation date: the same report gives the same bytes
-    return html.write_pdf(pdf_identifier=b"mast-risk-report", uncompressed_pdf=False)
+    # full fonts: subsetting them costs seconds on a long edition and saves little
+    return html.write_pdf(pdf_identifier=b"mast-risk-report", full_fonts=True)
