@@ -203,11 +203,11 @@ def test_publish_meets_the_cadence(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
     after = json.loads(mast("-w", str(root), "status", "--as-of", "2025-07-20T00:00:00Z", "--json").stdout)
     assert not any(f["commitment"] == "risk-report" for f in after["findings"])
+    from mast.records.canonical import sha256_hex
+
     ws = Workspace.open(root)
     try:
         [entry] = list(ws.store.entries(kind="report"))
-        from mast.records.canonical import sha256_hex
-
         assert entry.record.sha256 == sha256_hex(out.read_bytes())
         assert ws.store.blob(entry.record.sha256) == out.read_bytes()
         assert entry.record.edition.value == "public"
@@ -218,6 +218,10 @@ def test_publish_meets_the_cadence(tmp_path: Path) -> None:
     nxt = json.loads(mast("-w", str(root), "report", "risk", "--audience", "public", "--format", "json",
                           "--as-of", "2025-08-01T00:00:00Z").stdout)
     assert nxt["period_from"] == "2025-06-20T00:00:00Z"
+    assert not [c for c in nxt["changes"]["changes"] if c["kind"] == "report"]  # the previous one is no change
+    by_hash = json.loads(mast("-w", str(root), "report", "risk", "--audience", "public", "--format", "json",
+                              "--as-of", "2025-08-01T00:00:00Z", "--since", sha256_hex(out.read_bytes())).stdout)
+    assert by_hash["period_from"] == "2025-06-20T00:00:00Z"
 
 
 @pytest.mark.parametrize("args", [

@@ -317,7 +317,7 @@ def _changes(view: View, facts: Facts, start: datetime, end: datetime) -> m.Chan
         if within(r.at):
             out.append(m.Change("notice", r.at, f"notice to {r.to}: {r.text}", model=r.model, subject=r.about))
     for r in facts.kind("report"):
-        if within(r.at):
+        if within(r.at) and r.period.end > start:  # not the previous report itself
             out.append(m.Change("report", r.at, f"{r.edition.value} Risk Report published (sha256 {r.sha256[:16]}…)",
                                 subject=r.sha256))
     out.sort(key=lambda c: c.at)
