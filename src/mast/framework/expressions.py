@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from functools import lru_cache
+from typing import Iterator
 
 import celpy
 import lark
@@ -165,17 +166,21 @@ def _score_int_comparisons(ast: lark.Tree) -> list[int | None]:
     evaluate and so, by precaution, never rule its threshold out. The check asks for `1.0`.
     """
     found = []
+    for node, op, left, right in _comparisons(ast):
+        equality = op in ("==", "!=")
+        if (_is_int_literal(left) and _is_score(right)) or (equality and _is_score(left) and _is_int_literal(right)):
+            found.append(_column(node))
+    return found
+
+
+def _comparisons(ast: lark.Tree) -> Iterator[tuple[lark.Tree, str, object, object]]:
+    """Every comparison in `ast` as (node, operator, left operand, right operand)."""
     for node in ast.iter_subtrees():
         if node.data != "relation" or len(node.children) != 2:
             continue
         head, right = node.children
-        if not isinstance(head, lark.Tree) or head.data not in _RELATIONS:
-            continue
-        left = head.children[0]
-        equality = head.data in ("relation_eq", "relation_ne")
-        if (_is_int_literal(left) and _is_score(right)) or (equality and _is_score(left) and _is_int_literal(right)):
-            found.append(_column(node))
-    return found
+        if isinstance(head, lark.Tree) and head.data in _RELATIONS:
+            yield node, _RELATIONS[head.data], head.children[0], right
 
 
 def _bound_variables(ast: lark.Tree) -> set[str]:
@@ -193,14 +198,7 @@ def _bound_variables(ast: lark.Tree) -> set[str]:
 def _threshold_comparisons(ast: lark.Tree) -> list[tuple[str, str, str | None, int | None]]:
     """`threshold(id) OP x` and `x OP threshold(id)`, so the check can vet status literals."""
     found = []
-    for node in ast.iter_subtrees():
-        if node.data != "relation" or len(node.children) != 2:
-            continue
-        head, right = node.children
-        if not isinstance(head, lark.Tree) or head.data not in _RELATIONS:
-            continue
-        left = head.children[0]
-        op = _RELATIONS[head.data]
+    for node, op, left, right in _comparisons(ast):
         threshold_id = _threshold_call(left)
         if op == "in" and threshold_id is not None:
             items = _list_literals(right)
