@@ -3,11 +3,11 @@ reordered entry, projection or stored hash is found and named by its first bad i
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import sqlite3
 
 import pytest
-from sqlalchemy import insert
 
 from mast.errors import IntegrityFailure
 from mast.ledger import merkle, tree
@@ -15,8 +15,8 @@ from mast.ledger import verify as verify_module
 from mast.ledger.verify import LogIntegrityFailure, VerifyResult, verify_log
 from mast.records.canonical import record_bytes, sha256_hex
 from mast.records.kinds import parse_record
-from mast.records.store import Store, entries_table
-from mast.vocabulary import UTC, iso
+from mast.records.store import Store
+from mast.vocabulary import iso
 
 N = 700  # two full tiles and a partial one
 
@@ -33,16 +33,9 @@ def _record(i: int):
 
 
 def append(store: Store, records) -> None:
-    """What the store does, with the tree extended in the same transaction."""
-    with store._write() as conn:
-        start = tree.tree_size(conn)
-        rows = []
-        for offset, record in enumerate(records):
-            body = record_bytes(record)
-            rows.append({"idx": start + offset, "id": sha256_hex(body), "kind": record.kind,
-                         "at": iso(record.at.astimezone(UTC)), "ref": record.ref, "body": body})
-        conn.execute(insert(entries_table), rows)
-        tree.extend(conn, start, [row["body"] for row in rows])
+    """What the workspace does, less the checkpoint: the store's one write path, the tree
+    extended in the same transaction."""
+    store.append(records, within=tree.extend)
 
 
 @pytest.fixture
@@ -160,6 +153,74 @@ def test_two_swapped_entries(db):
     failed_at(check(db), 10, "entry 10", "reordered")
 
 
+def test_the_first_entry_deleted(db):
+    tamper(db, "DELETE FROM entries WHERE idx = 0")
+    failed_at(check(db), 0, "entry 0 is missing")
+
+
+def test_an_entry_moved_before_the_first(db):
+    tamper(db, "UPDATE entries SET idx = -1 WHERE idx = 0")
+    failed_at(check(db), 0, "entry 0", "out of order", "index -1")
+
+
+def test_a_gap_is_named_after_the_entries_before_it_are_checked(db):
+    # Entry 200 changed (its id fixed up) and entry 500 deleted: 200 is the first bad one.
+    body = body_of(db, 200).replace(b"Model 200", b"Model 2OO")
+    tamper(db, "UPDATE entries SET body = ?, id = ? WHERE idx = 200", params=(body, sha256_hex(body)))
+    tamper(db, "DELETE FROM entries WHERE idx = 500")
+    failed_at(check(db), 200, "entry 200", "not the entry the tree holds")
+
+
+def test_a_deleted_entry_is_found_even_with_the_tree_rebuilt_to_match(db):
+    # The remaining bodies, in order, are a consistent log of N - 1 entries; but index 5 is
+    # missing from the entries, and that is named.
+    tamper(db, "DELETE FROM entries WHERE idx = 5", "DELETE FROM log_tiles", "DELETE FROM log_nodes")
+    store = Store.sqlite(db)
+    with store._write() as conn:
+        bodies = [bytes(b) for (b,) in conn.exec_driver_sql("SELECT body FROM entries ORDER BY idx")]
+        tree.extend(conn, 0, bodies)
+    store.close()
+    failed_at(check(db), 5, "entry 5 is missing")
+
+
+def test_a_body_stored_as_text(db):
+    # The same bytes, but TEXT instead of the BLOB the store writes: its id and hash still
+    # match, yet readers that expect bytes would fail on it.
+    tamper(db, "UPDATE entries SET body = CAST(body AS TEXT) WHERE idx = 42")
+    failed_at(check(db), 42, "entry 42", "stored as TEXT")
+
+
+def test_a_body_not_json_is_named_as_such_before_the_tree(db):
+    # Its id fixed up: the stream finds it is not the entry the tree holds, the projection
+    # pass that it is not JSON; of one entry's failures, that one is named.
+    body = b'{"kind": "model", "at": '
+    tamper(db, "UPDATE entries SET body = ?, id = ? WHERE idx = 3", params=(body, sha256_hex(body)))
+    failed_at(check(db), 3, "entry 3", "not JSON")
+
+
+def test_a_bad_id_is_named_before_a_bad_projection_of_the_same_entry(db):
+    tamper(db, "UPDATE entries SET id = '" + "0" * 64 + "', kind = 'eval' WHERE idx = 320")
+    failed_at(check(db), 320, "entry 320", "SHA-256")
+
+
+def test_a_bad_projection_before_a_bad_id_is_named_first(db):
+    tamper(db, "UPDATE entries SET kind = 'eval' WHERE idx = 310",
+           "UPDATE entries SET id = '" + "0" * 64 + "' WHERE idx = 320")
+    failed_at(check(db), 310, "entry 310", "kind column says 'eval'")
+
+
+def test_verify_leaves_the_garbage_collector_as_it_was(db):
+    assert gc.isenabled()
+    assert check(db).ok
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert check(db).ok
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_a_truncated_log(db):
     tamper(db, f"DELETE FROM entries WHERE idx >= {N - 3}")
     failed_at(check(db), N - 3, "beyond", "entries are missing")
@@ -251,15 +312,23 @@ def test_a_failure_raises_an_integrity_failure_with_the_index(db):
     assert caught.value.index == 7 and "entry 7" in str(caught.value)
 
 
-def test_the_python_path_finds_what_the_sql_path_finds(db):
-    tamper(db, "UPDATE entries SET kind = 'eval' WHERE idx = 301")
+@pytest.mark.parametrize("statements,index,words", [
+    (["UPDATE entries SET kind = 'eval' WHERE idx = 301"], 301, "kind column"),
+    (["UPDATE entries SET body = CAST(body AS TEXT) WHERE idx = 42"], 42, "stored as TEXT"),
+    (["UPDATE entries SET body = x'7b', id = '" + hashlib.sha256(b"{").hexdigest() + "' WHERE idx = 9"], 9, "not JSON"),
+    (["UPDATE entries SET kind = 'eval' WHERE idx = 310", "UPDATE entries SET id = 'x' WHERE idx = 320"], 310, "kind"),
+    (["UPDATE entries SET kind = 'eval', id = 'x' WHERE idx = 320"], 320, "SHA-256"),
+    (["DELETE FROM entries WHERE idx = 600"], 600, "missing"),
+])
+def test_the_python_path_finds_what_the_sql_path_finds(db, statements, index, words):
+    tamper(db, *statements)
     store = Store.sqlite(db)
     with store.engine.connect() as conn:
         sql = verify_log(conn)
         py = verify_module._verify(conn, [], 1 << 16, use_sql_json=False)
     store.close()
-    assert (sql.bad_index, sql.message) == (py.bad_index, py.message) == (301, sql.message)
-    assert "kind column" in py.message
+    assert (sql.bad_index, sql.message) == (py.bad_index, py.message) == (index, sql.message)
+    assert words in py.message
 
 
 def test_ids_are_sha256_of_the_body(db):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import DDL, Column, Engine, Integer, LargeBinary, MetaData, Table, and_, bindparam, event, func, insert, or_, select
+from sqlalchemy import DDL, Column, Engine, Integer, LargeBinary, MetaData, Table, and_, bindparam, event, func, or_, select
 from sqlalchemy.engine import Connection
 
 from mast.errors import IntegrityFailure
@@ -334,8 +334,21 @@ def extend_hashes(conn: Connection, first_index: int, hashes: Sequence[bytes]) -
         raise IntegrityFailure(f"the stored tree has {size} leaves: the next leaf is {size}, not {first_index}")
     tile_rows, node_rows, new_root = grow(
         lambda level, start, end: _single_hashes(conn, level, start, end), size, hashes)
-    if tile_rows:
-        conn.execute(insert(log_tiles), tile_rows)
-    if node_rows:
-        conn.execute(insert(log_nodes), node_rows)
+    if tile_rows or node_rows:
+        # The rows straight to the driver's executemany (same connection, same transaction):
+        # through SQLAlchemy's insert() a batch's ≈300 rows cost ≈5 ms more, ≈0.4 s of
+        # extending a million entries in batches of 10,000.
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            if tile_rows:
+                cursor.executemany(_INSERT_TILE, tile_rows)
+            if node_rows:
+                cursor.executemany(_INSERT_NODE, node_rows)
+        finally:
+            cursor.close()
     return new_root
+
+
+#: In the driver's paramstyle (SQLite's named); run on the DBAPI cursor.
+_INSERT_TILE = "INSERT INTO log_tiles (level, idx, hashes) VALUES (:level, :idx, :hashes)"
+_INSERT_NODE = "INSERT INTO log_nodes (level, idx, hash) VALUES (:level, :idx, :hash)"

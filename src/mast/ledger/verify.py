@@ -1,6 +1,6 @@
 """Verify the log from scratch: every entry, every stored hash, every given checkpoint.
 
-`verify_log(conn)` streams the entries in index order and checks, for each:
+`verify_log(conn)` reads the entries once, in index order, and checks, for each:
 
 - the indexes run 0, 1, 2, ... with none missing;
 - `entries.id` is the SHA-256 of `entries.body` (the record's canonical JSON);
@@ -16,25 +16,26 @@ It returns a `VerifyResult` naming the first bad index; `result.raise_for_failur
 `LogIntegrityFailure` (an `IntegrityFailure`: exit 4).
 
 On SQLite the projections are compared with the bodies by SQLite's JSON functions, in C, in
-one pass before the entries stream; elsewhere (or if a body is not JSON at all) by Python's
-`json` as they stream. Everything is read in the connection's one transaction.
+a pass of their own beside the stream of entries (Python judges only the entries that pass
+flags); elsewhere by Python's `json` as the entries stream. Everything the stream and the
+tree check read is read in the connection's one transaction.
 """
 
 from __future__ import annotations
 
 import array
+import gc
 import hashlib
 import json
 import multiprocessing
-import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import Integer, LargeBinary, Text, bindparam, cast, column, func, or_, select, table
+from sqlalchemy import Integer, LargeBinary, Text, bindparam, column, func, select, table
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from mast.errors import IntegrityFailure
 from mast.ledger import merkle
@@ -91,45 +92,51 @@ def verify_log(conn: Connection, checkpoints: Iterable[tuple[int, bytes]] = (), 
     `size` recomputed entries.
 
     `workers`: processes that hash the entries while this one reads the database and rebuilds
-    the tree (a pipeline, one batch apart). Default: one, if the machine has a second core and
-    the log more than a few batches; 0 hashes here.
+    the tree (a pipeline, one batch apart). Default: none. One pays off only when a core is
+    idle: it takes the hashing off this process but costs more CPU in all, as the bodies and
+    hashes cross a pipe. At a million entries, with another process keeping the second core
+    busy: 5.9 s of CPU and of wall time without a worker, 7.9 s of each with one.
     """
     if batch % TILE_WIDTH:
         raise ValueError(f"batch must be a multiple of {TILE_WIDTH}")
-    wanted = sorted(checkpoints)
-    use_sql_json = conn.dialect.name == "sqlite"
-    if workers is None:
-        last = conn.execute(select(func.max(entries.c.idx))).scalar()
-        workers = 1 if (os.cpu_count() or 1) > 1 and (last or 0) >= _PARALLEL_FROM else 0
+    use_sql_json = conn.dialect.name == "sqlite" and _sqlite_version(conn) >= (3, 38, 0)
     worker = _HashWorker() if workers else None
     try:
-        while True:
-            try:
-                return _verify(conn, wanted, batch, use_sql_json, worker)
-            except DBAPIError as exc:
-                # SQLite stops a statement at the first body that is not JSON; the Python path
-                # then names that entry.
-                if use_sql_json and "JSON" in str(exc.orig):
-                    use_sql_json = False
-                    continue
-                raise
+        with _gc_paused():
+            return _verify(conn, sorted(checkpoints), batch, use_sql_json, worker)
     finally:
         if worker is not None:
             worker.close()
 
 
-#: Below this many entries, starting a worker costs more than it saves.
-_PARALLEL_FROM = 3 * _BATCH
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Millions of rows, hashes and tuples, none in a cycle: the cyclic GC would scan them
+    over and over for nothing (≈1 s of CPU at a million entries, 15–20% of a verify)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _sqlite_version(conn: Connection) -> tuple[int, ...]:
+    return getattr(conn.dialect.dbapi, "sqlite_version_info", (0, 0, 0))
+
+
+# -- hashing ---------------------------------------------------------------------------------
 
 
 def _hash_bodies(bodies: Sequence[bytes]) -> tuple[list[bytes], list[str]]:
+    """Leaf hashes and ids: two comprehensions (one loop filling both lists measured no faster)."""
     sha = hashlib.sha256
     return [sha(b"\x00" + body).digest() for body in bodies], [sha(body).hexdigest() for body in bodies]
 
 
 def _worker_loop(pipe) -> None:  # pragma: no cover  (runs in the worker process)
     """Receive bodies (lengths, then the bytes), send back leaf hashes and ids, until told to stop."""
-    sha = hashlib.sha256
     while True:
         lengths = pipe.recv_bytes()
         if not lengths:
@@ -141,8 +148,9 @@ def _worker_loop(pipe) -> None:  # pragma: no cover  (runs in the worker process
         for n in sizes:
             bodies.append(blob[at:at + n])
             at += n
-        pipe.send_bytes(b"".join([sha(b"\x00" + body).digest() for body in bodies]))
-        pipe.send_bytes("".join([sha(body).hexdigest() for body in bodies]).encode("ascii"))
+        leaves, ids = _hash_bodies(bodies)
+        pipe.send_bytes(b"".join(leaves))
+        pipe.send_bytes("".join(ids).encode("ascii"))
 
 
 class _HashWorker:
@@ -166,11 +174,12 @@ class _HashWorker:
         self.pipe.send_bytes(b"".join(bodies))
         self.outstanding += 1
 
-    def receive(self) -> tuple[list[bytes], str]:
+    def receive(self) -> tuple[list[bytes], list[str]]:
         self.outstanding -= 1
         joined = self.pipe.recv_bytes()
         ids = self.pipe.recv_bytes().decode("ascii")
-        return [joined[i:i + HASH_SIZE] for i in range(0, len(joined), HASH_SIZE)], ids
+        return ([joined[i:i + HASH_SIZE] for i in range(0, len(joined), HASH_SIZE)],
+                [ids[i:i + 64] for i in range(0, len(ids), 64)])
 
     def close(self) -> None:
         if self.outstanding:               # stopped early: its answer is not wanted
@@ -187,77 +196,106 @@ class _HashWorker:
         self.pipe.close()
 
 
-class _Pending:
-    """A batch of entry rows and, once computed, their leaf hashes and ids."""
+# -- the scan --------------------------------------------------------------------------------
 
-    def __init__(self, rows: list, first: int):
-        self.rows = rows
-        self.first = first
-        self.bodies = [r[2] if isinstance(r[2], bytes) else bytes(r[2]) for r in rows]
-        self.leaf_hashes: list[bytes] | None = None
-        self.ids: str | None = None
+_FIRST_INDEX = select(func.min(entries.c.idx))
+_LAST_INDEX = select(func.max(entries.c.idx))
 
-    def hashes(self) -> tuple[list[bytes], str]:
-        if self.leaf_hashes is None:
-            leaf, ids = _hash_bodies(self.bodies)
-            self.leaf_hashes, self.ids = leaf, "".join(ids)
-        return self.leaf_hashes, self.ids
+
+def _first_gap(conn: Connection) -> tuple[int, _Bad | None]:
+    """How many entries are at their places (indexes 0, 1, ... with none missing), and the
+    failure at the first that is not: every index read, so only for a log that fails."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT idx FROM entries ORDER BY idx")
+        position = 0
+        while rows := cursor.fetchmany(_BATCH):
+            for (idx,) in rows:
+                if idx != position:
+                    return position, _misplaced(position, idx)
+                position += 1
+    finally:
+        cursor.close()
+    return position, None
+
+
+def _misplaced(position: int, idx: int) -> _Bad:
+    if idx > position:
+        return _Bad(position, f"entry {position} is missing: the entries jump from {position - 1} to {idx}"
+                    if position else "entry 0 is missing")
+    return _Bad(position, f"entry {position}: the entries are out of order (index {idx} here)")
 
 
 def _verify(conn: Connection, checkpoints: Sequence[tuple[int, bytes]], batch: int, use_sql_json: bool,
             worker: _HashWorker | None = None) -> VerifyResult:
-    e = entries
+    # The first statement through SQLAlchemy begins the transaction that every read below,
+    # the raw cursor's too, runs in.
+    lowest, highest = conn.execute(_FIRST_INDEX).scalar(), conn.execute(_LAST_INDEX).scalar()
+    limit, gap = 0 if highest is None else highest + 1, None
+    if lowest is not None and lowest != 0:
+        limit, gap = _first_gap(conn)
+    # The stream reads the entries below `limit` by position, not by index (their Python ints
+    # cost a quarter of the reading, ≈0.3 s at a million entries; counting them first, a
+    # scan of an index, ≈0.15 s). An entry missing in between shifts every later one, which
+    # the checks see as changed: on any failure, and if fewer rows came than `limit`, the
+    # indexes are read after all, and a gap named if it comes first.
+
+    def or_gap(failure: VerifyResult) -> VerifyResult:
+        position, missing = (limit, gap) if gap is not None else _first_gap(conn)
+        if missing is not None and (failure.bad_index is None or position <= failure.bad_index):
+            return _first(projection, _failed(position, missing))
+        return failure
+
     # On SQLite, one pass in C finds the entries whose projections differ from their bodies
-    # (as text; Python then judges those few), beside the stream below, which then carries no
-    # projections; its first bad index competes with the stream's.
-    projection = _ProjectionPass(conn) if use_sql_json else None
-    columns = [e.c.idx, e.c.id, e.c.body] + ([] if use_sql_json else [e.c.kind, e.c.at, e.c.ref])
-    result = conn.execute(select(*columns).order_by(e.c.idx))
+    # (as text; Python then judges those few), beside the stream below, which then carries
+    # no projections; its first bad index competes with the stream's.
+    projection = _ProjectionPass(conn, limit) if use_sql_json else None
     # Rows straight from the DBAPI cursor: plain tuples, a third of the cost of Row objects
     # at a million entries. Same connection, same transaction.
-    fetch = result.cursor.fetchmany
+    cursor = conn.connection.dbapi_connection.cursor()
+    cursor.execute("SELECT id, body FROM entries WHERE idx < ? ORDER BY idx" if use_sql_json else
+                   "SELECT id, body, kind, at, ref FROM entries WHERE idx < ? ORDER BY idx", (limit,))
     tree = _TreeCheck(conn)
     size = fetched = 0
     try:
-        pending = None
+        pending: _Batch | None = None
         while True:
             # Pipeline: read batch k+1 while the worker hashes batch k; then hand it k+1 and
             # check k here.
-            rows = fetch(batch)
-            ahead = _Pending(rows, fetched) if rows else None
+            rows = cursor.fetchmany(batch)
+            ahead = _Batch(rows, fetched) if rows else None
             fetched += len(rows)
             if worker is not None:
                 if pending is not None:
-                    pending.leaf_hashes, pending.ids = worker.receive()
+                    pending.hashes = worker.receive()
                 if ahead is not None:
                     worker.send(ahead.bodies)
             if pending is not None:
-                bad = None
-                try:
-                    hashes = _check_entries(pending, None if use_sql_json else (3, 4, 5))
-                except _Bad as exc:
-                    bad = exc
-                if bad is not None:
-                    hashes = _leaf_hashes(pending.bodies[: bad.index - size])
+                bad = _check_batch(pending)
+                hashes = pending.hashes[0] if bad is None else _leaf_hashes(pending.bodies[: bad.index - size])
                 try:
                     tree.add(hashes)
                 except _Bad as exc:
-                    return _first(projection, _failed(size, exc))
+                    return or_gap(_first(projection, _failed(size, exc)))
                 if bad is not None:
-                    return _first(projection, _failed(bad.index, bad))
+                    return or_gap(_first(projection, _failed(bad.index, bad), wins_ties=True))
                 size += len(hashes)
             if ahead is None:
                 break
             pending = ahead
+        if gap is None and fetched != limit:           # fewer rows than indexes: one is missing
+            limit, gap = _first_gap(conn)
+        if gap is not None:
+            return _first(projection, _failed(limit, gap))
         tree.finish()
         root = tree.root()
     except _Bad as exc:
-        return _first(projection, _failed(size, exc))
+        return or_gap(_first(projection, _failed(size, exc)))
     finally:
-        result.close()
+        cursor.close()
     if projection is not None:
         bad = projection.get()
-        if bad is not None and bad.index < size:
+        if bad is not None:
             return _failed(bad.index, bad)
     try:
         _check_checkpoints(conn, size, checkpoints)
@@ -266,35 +304,52 @@ def _verify(conn: Connection, checkpoints: Sequence[tuple[int, bytes]], batch: i
     return VerifyResult(True, size, root, None, None, len(checkpoints))
 
 
-def _first(projection: "_ProjectionPass | None", failure: VerifyResult) -> VerifyResult:
-    """The stream's failure, or the projection pass's if that names an earlier entry."""
+def _first(projection: "_ProjectionPass | None", failure: VerifyResult, wins_ties: bool = False) -> VerifyResult:
+    """The stream's failure, or the projection pass's if that names an earlier entry. Of one
+    entry's failures the id's is named first, then its projections' (or that it is not
+    JSON), then the tree's: the order in which the Python path checks them."""
     bad = projection.get() if projection is not None else None
-    if bad is not None and (failure.bad_index is None or bad.index < failure.bad_index):
+    if bad is not None and (failure.bad_index is None or bad.index < failure.bad_index
+                            or (bad.index == failure.bad_index and not wins_ties)):
         return _failed(bad.index, bad)
     return failure
+
+
+def _failed(size: int, exc: _Bad) -> VerifyResult:
+    size = size if exc.index is None else min(size, exc.index)
+    return VerifyResult(False, size, None, exc.index, exc.message)
+
+
+# -- projections -----------------------------------------------------------------------------
 
 
 class _ProjectionPass:
     """`_first_bad_projection` in a thread on a connection of its own: SQLite runs it in C
     with the GIL released, beside the hashing in this thread. (With an in-memory database
     another connection would be another database, so it runs inline there.) Only entries
-    below the size verified count, so a batch appended meanwhile changes nothing."""
+    below `limit` count (the entries the stream reads, at their places), so a batch appended
+    meanwhile changes nothing.
 
-    def __init__(self, conn: Connection):
+    Why a pass of its own rather than a column of the stream: SQLite's JSON costs the same
+    CPU either way (≈1 µs a body here, the parse; a million entries with the stream: 2.06 s
+    as a column of it, 1.99 s as this pass), but here it runs beside the hashing when a core
+    is free."""
+
+    def __init__(self, conn: Connection, limit: int):
         self.found: _Bad | None = None
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
         database = conn.engine.url.database
         if not database or database == ":memory:" or database.startswith("file::memory:"):
-            self.found = _first_bad_projection(conn)
+            self.found = _first_bad_projection(conn, limit)
             return
-        self.thread = threading.Thread(target=self._run, args=(conn.engine,), daemon=True)
+        self.thread = threading.Thread(target=self._run, args=(conn.engine, limit), daemon=True)
         self.thread.start()
 
-    def _run(self, engine) -> None:
+    def _run(self, engine, limit: int) -> None:
         try:
             with engine.connect() as conn:
-                self.found = _first_bad_projection(conn)
+                self.found = _first_bad_projection(conn, limit)
         except BaseException as exc:  # re-raised in the caller's thread
             self.error = exc
 
@@ -307,25 +362,115 @@ class _ProjectionPass:
         return self.found
 
 
-def _json_text(conn: Connection):
-    """The body as SQLite's JSON functions must see it: from SQLite 3.45 a BLOB argument is
-    read as JSONB, so text JSON stored as a BLOB must be cast first (which costs a copy)."""
-    version = getattr(conn.dialect.dbapi, "sqlite_version_info", (0, 0, 0))
-    return cast(entries.c.body, Text) if version >= (3, 45, 0) else entries.c.body
+def _first_bad_projection_sql(conn: Connection) -> str:
+    """Entries whose body is not JSON, or whose projections are not the body's as text.
+    SQLite parses a body once for the four calls (its JSON cache); `->>` needs 3.38."""
+    # From SQLite 3.45 a BLOB argument to a JSON function is read as JSONB: text JSON stored
+    # as a BLOB must be cast (which costs a copy).
+    b = "CAST(body AS TEXT)" if _sqlite_version(conn) >= (3, 45, 0) else "body"
+    # CASE, not AND: only CASE is sure not to run `->>` on a body that is not JSON (an error).
+    return (f"SELECT idx, kind, at, ref, body FROM entries WHERE idx < ? AND NOT CASE WHEN json_valid({b}) THEN "
+            f"{b} ->> '$.kind' IS kind AND {b} ->> '$.at' IS at AND {b} ->> '$.ref' IS ref ELSE 0 END ORDER BY idx")
 
 
-def _first_bad_projection(conn: Connection) -> "_Bad | None":
-    e = entries
-    body = _json_text(conn)
-    jkind, jat, jref = (func.json_extract(body, path) for path in ("$.kind", "$.at", "$.ref"))
-    query = (select(e.c.idx, e.c.kind, e.c.at, e.c.ref, jkind, jat, jref)
-             .where(or_(jkind.is_not(e.c.kind), jref.is_not(e.c.ref), jat.is_not(e.c.at)))
-             .order_by(e.c.idx))
-    for index, kind, at, ref, body_kind, body_at, body_ref in conn.execute(query):
-        problem = _projection_problem(index, (kind, at, ref), (body_kind, body_at, body_ref))
-        if problem is not None:
-            return problem
+def _first_bad_projection(conn: Connection, limit: int) -> "_Bad | None":
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(_first_bad_projection_sql(conn), (limit,))
+        for index, kind, at, ref, body in cursor:
+            try:
+                found = _projections_of(_as_bytes(body), index)
+            except _Bad as bad:
+                return bad
+            problem = _projection_problem(index, (kind, at, ref), found)
+            if problem is not None:
+                return problem
+    finally:
+        cursor.close()
     return None
+
+
+# -- entries ---------------------------------------------------------------------------------
+
+
+class _Batch:
+    """A batch of rows as the stream returns them, by column: the entries at `first`..."""
+
+    def __init__(self, rows: list, first: int):
+        self.first = first
+        columns = list(zip(*rows))
+        self.ids: Sequence = columns[0]
+        bodies = columns[1]
+        #: the first entry whose body is not bytes, and what it is instead (the store writes
+        #: BLOBs: a TEXT body, say, was written by someone else, and readers would fail on it)
+        self.not_bytes: tuple[int, str] | None = None
+        if set(map(type, bodies)) != {bytes}:          # one check for the batch, in C
+            self.not_bytes = next(((k, _SQL_TYPES.get(type(body), type(body).__name__))
+                                   for k, body in enumerate(bodies)
+                                   if not isinstance(body, (bytes, bytearray, memoryview))), None)
+            bodies = tuple(_as_bytes(body) for body in bodies)
+        self.bodies: Sequence[bytes] = bodies
+        self.projections: tuple[Sequence, ...] | None = tuple(columns[2:5]) if len(columns) > 2 else None
+        self.hashes: tuple[list[bytes], list[str]] | None = None
+
+
+_SQL_TYPES = {str: "TEXT", int: "an INTEGER", float: "a REAL", type(None): "NULL"}
+
+
+def _as_bytes(body: object) -> bytes:
+    """A body as bytes: another driver may give a memoryview. Anything else (a body changed
+    to TEXT, say) stands in as its UTF-8 or as nothing; `_Batch.not_bytes` names it."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8", "surrogatepass")
+    return b""
+
+
+def _leaf_hashes(bodies: Sequence[bytes]) -> list[bytes]:
+    sha = hashlib.sha256
+    return [sha(b"\x00" + body).digest() for body in bodies]
+
+
+def _check_batch(batch: _Batch) -> _Bad | None:
+    """The first bad entry of a batch, if any: its id not its body's SHA-256 or (without
+    SQL JSON) its projections not its body's. The id check is one comparison, in C, for the
+    whole batch; only a batch that fails is looked at entry by entry."""
+    if batch.hashes is None:
+        batch.hashes = _hash_bodies(batch.bodies)
+    ids, first, count = batch.ids, batch.first, len(batch.bodies)
+    computed = batch.hashes[1]
+    bad: _Bad | None = None
+    if batch.not_bytes is not None:
+        k, what = batch.not_bytes
+        bad = _Bad(first + k, f"entry {first + k}: its body is stored as {what}, not as the bytes (BLOB) "
+                              "the store writes")
+    if list(ids) != computed:
+        i = next(k for k in range(count) if computed[k] != ids[k])
+        if bad is None or first + i < bad.index:
+            bad = _Bad(first + i, f"entry {first + i}: its id {ids[i]} is not the SHA-256 of its body "
+                                  "(the body or the id was changed)")
+    if batch.projections is not None:
+        kinds, ats, refs = batch.projections
+        for k in range(count if bad is None else bad.index - first):
+            try:
+                found = _projections_of(batch.bodies[k], first + k)
+            except _Bad as exc:
+                return exc
+            problem = _projection_problem(first + k, (kinds[k], ats[k], refs[k]), found)
+            if problem is not None:
+                return problem
+    return bad
+
+
+def _projections_of(body: bytes, index: int) -> tuple:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise _Bad(index, f"entry {index}: its body is not JSON") from None
+    if not isinstance(data, dict):
+        raise _Bad(index, f"entry {index}: its body is not a JSON object")
+    return data.get("kind"), data.get("at"), data.get("ref")
 
 
 def _projection_problem(index: int, columns: tuple, body: tuple) -> "_Bad | None":
@@ -337,69 +482,6 @@ def _projection_problem(index: int, columns: tuple, body: tuple) -> "_Bad | None
     if body_at != at and _utc_text(body_at) != at:
         return _Bad(index, f"entry {index}: the at column says {at!r} but the record's at is {body_at!r}")
     return None
-
-
-def _failed(size: int, exc: _Bad) -> VerifyResult:
-    size = size if exc.index is None else min(size, exc.index)
-    return VerifyResult(False, size, None, exc.index, exc.message)
-
-
-# -- entries ---------------------------------------------------------------------------------
-
-
-def _leaf_hashes(bodies: Sequence[bytes]) -> list[bytes]:
-    sha = hashlib.sha256
-    return [sha(b"\x00" + body).digest() for body in bodies]
-
-
-def _check_entries(batch: _Pending, projections: tuple[int, int, int] | None) -> list[bytes]:
-    """Leaf hashes of a batch of (idx, id, body[, kind, at, ref]) rows, after checking them
-    column by column (each check one comparison, in C). `projections`: where kind, at and
-    ref are in the rows, if they are to be checked here. Raises _Bad at the first bad entry."""
-    rows, first = batch.rows, batch.first
-    columns = list(zip(*rows))
-    idxs, ids = columns[0], columns[1]
-    count = len(rows)
-    if idxs != tuple(range(first, first + count)):
-        i = next(k for k in range(count) if idxs[k] != first + k)
-        if idxs[i] > first + i:
-            raise _Bad(first + i, f"entry {first + i} is missing: the entries jump "
-                                  f"from {first + i - 1} to {idxs[i]}" if first + i else "entry 0 is missing")
-        raise _Bad(first + i, f"entry {first + i}: the entries are out of order (index {idxs[i]} here)")
-    hashes, computed = batch.hashes()
-    try:
-        same = computed == "".join(ids)
-    except TypeError:                      # an id that is not text at all
-        same = False
-    if not same:
-        i = next(k for k in range(count) if computed[64 * k:64 * k + 64] != ids[k])
-        raise _Bad(first + i, f"entry {first + i}: its id {ids[i]} is not the SHA-256 of its body "
-                              "(the body or the id was changed)")
-    if projections is not None:
-        stored = [columns[c] for c in projections]
-        found = _projections_in_python(batch.bodies, first)
-        if all(tuple(s_) == tuple(f_) for s_, f_ in zip(stored, found)):
-            return hashes
-        for k in range(count):
-            problem = _projection_problem(first + k, tuple(col[k] for col in stored), tuple(col[k] for col in found))
-            if problem is not None:
-                raise problem
-    return hashes
-
-
-def _projections_in_python(bodies: Sequence[bytes], first: int) -> tuple[tuple, tuple, tuple]:
-    kinds, ats, refs = [], [], []
-    for k, body in enumerate(bodies):
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise _Bad(first + k, f"entry {first + k}: its body is not JSON") from None
-        if not isinstance(data, dict):
-            raise _Bad(first + k, f"entry {first + k}: its body is not a JSON object")
-        kinds.append(data.get("kind"))
-        ats.append(data.get("at"))
-        refs.append(data.get("ref"))
-    return tuple(kinds), tuple(ats), tuple(refs)
 
 
 def _utc_text(value: object) -> str | None:
