@@ -8,10 +8,10 @@ ones contain `as_of`, resolved ones (`history=True`) ended before it.
 
 from __future__ import annotations
 
-import gc
 from datetime import datetime
 from typing import Any, Sequence
 
+from mast.gcpause import gc_paused
 from mast.engine.assessment import (
     FINDING_KINDS,
     Assessment,
@@ -59,13 +59,8 @@ def assess(
         raise ValueError("as_of must carry a zone")
     # The engine allocates many small, acyclic objects; the cyclic collector would scan the
     # caller's (large) record list over and over for nothing. Nothing here creates cycles.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _assess(framework, records, as_of, history, roadmaps)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _assess(framework: Framework | Sequence[Framework], records: Sequence[Any], as_of: datetime,

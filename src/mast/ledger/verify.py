@@ -23,8 +23,9 @@ tree check read is read in the connection's one transaction.
 
 from __future__ import annotations
 
+from mast.gcpause import gc_paused
+
 import array
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -102,24 +103,13 @@ def verify_log(conn: Connection, checkpoints: Iterable[tuple[int, bytes]] = (), 
     use_sql_json = conn.dialect.name == "sqlite" and _sqlite_version(conn) >= (3, 38, 0)
     worker = _HashWorker() if workers else None
     try:
-        with _gc_paused():
+        with gc_paused():
             return _verify(conn, sorted(checkpoints), batch, use_sql_json, worker)
     finally:
         if worker is not None:
             worker.close()
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Millions of rows, hashes and tuples, none in a cycle: the cyclic GC would scan them
-    over and over for nothing (≈1 s of CPU at a million entries, 15–20% of a verify)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _sqlite_version(conn: Connection) -> tuple[int, ...]:

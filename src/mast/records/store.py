@@ -12,7 +12,8 @@ driver's cursor, for speed) are per dialect.
 
 from __future__ import annotations
 
-import gc
+from mast.gcpause import gc_paused
+
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -274,7 +275,7 @@ class Store:
             query = query.where(t.c.id == id_)
         if index is not None:
             query = query.where(t.c.idx == index)
-        with self.engine.connect() as conn, _gc_paused():
+        with self.engine.connect() as conn, gc_paused():
             return [Entry(idx, id_, parse_body(body)) for idx, id_, body in conn.execute(query)]
 
 
@@ -291,17 +292,6 @@ def parse_body(body: bytes) -> Record:
     return record_adapter.validate_json(body)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Building a long list of small objects triggers the cyclic GC over and over (it can
-    double the time of a full read); records hold no cycles, so pause it meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _duplicates_within(ids: Sequence[str], refs: Sequence[str | None]) -> list[Problem]:
