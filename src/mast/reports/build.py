@@ -17,11 +17,12 @@ from mast.engine import Assessment, assess
 from mast.engine.facts import Facts
 from mast.errors import InvalidInput
 from mast.evidence.show import lines_of
+from mast.framework.diff import Change, FrameworkDiff, diff_frameworks
 from mast.framework.expressions import parse_expression
 from mast.framework.model import Framework
 from mast.records.references import framework_in_force
 from mast.reports import model as m
-from mast.reports.redaction import SECTIONS, View, Withheld, counts, make_view
+from mast.reports.redaction import SECTIONS, View, Withheld, counts, make_view, redact_framework
 from mast.vocabulary import Audience
 
 #: at most this many score charts in an edition (the most severe first)
@@ -51,7 +52,7 @@ def build_report(frameworks: Sequence[Framework], records: Sequence[Any], audien
     findings = _findings(assessment, period_from)
     landscape = _landscape(facts, assessment, findings, period_from)
     roadmap, roadmap_changes = _roadmap(view, as_of, period_from)
-    changes = _changes(view, facts, period_from, as_of)
+    changes = _changes(view, frameworks, facts, period_from, as_of)
     changes.changes = sorted(changes.changes + roadmap_changes, key=lambda c: c.at)
     problems = []
     if landscape.missing:
@@ -73,6 +74,7 @@ def build_report(frameworks: Sequence[Framework], records: Sequence[Any], audien
         safeguards=_safeguards(fw, facts, assessment, as_of),
         findings=findings,
         changes=changes,
+        revisions=_revisions(frameworks, records, view.audience, period_from, as_of),
         escapes=_escapes(fw, facts, period_from, as_of),
         landscape=landscape,
         reviews=_reviews(facts, period_from),
@@ -85,7 +87,18 @@ def build_report(frameworks: Sequence[Framework], records: Sequence[Any], audien
         section.withheld = markers.get(name, []) + section.withheld
         section.withheld_count = sum(x.count for x in section.withheld)
     report.withheld["roadmap"] = report.roadmap.withheld_count
+    report.withheld = _insert_after(report.withheld, "changes", "revisions", report.revisions.withheld_count)
     return report
+
+
+def _insert_after(counts_: dict[str, int], after: str, key: str, value: int) -> dict[str, int]:
+    """`counts_` with `key: value` placed right after `after` (the header lists sections in order)."""
+    out: dict[str, int] = {}
+    for name, n in counts_.items():
+        out[name] = n
+        if name == after:
+            out[key] = value
+    return out
 
 
 def previous_report_end(facts: Facts, frameworks: Sequence[Framework], as_of: datetime) -> datetime:
@@ -258,8 +271,13 @@ def _findings(assessment: Assessment, period_from: datetime) -> m.FindingSection
 
 # -- changes since the previous report -------------------------------------------------------
 
-def _changes(view: View, facts: Facts, start: datetime, end: datetime) -> m.ChangeSection:
+def _changes(view: View, frameworks: Sequence[Framework], facts: Facts, start: datetime,
+             end: datetime) -> m.ChangeSection:
+    """What happened in (start, end]. A safeguard the edition saw in a version and not in the
+    next is "removed" only if the whole next version lacks it too: one merely withheld from
+    the edition now (its audience raised) is a withheld change of "Framework revisions"."""
     out: list[m.Change] = []
+    whole = {(f.id, f.version): f for f in frameworks}
 
     def within(at: datetime) -> bool:
         return start < at <= end
@@ -272,7 +290,7 @@ def _changes(view: View, facts: Facts, start: datetime, end: datetime) -> m.Chan
         out.append(m.Change("framework-revision", fw.effective,
                             f"{fw.id} {fw.version} took effect: {notes}", subject=fw.version))
         if i:
-            for address in sorted(versions[i - 1].safeguard_ids() - fw.safeguard_ids()):
+            for address in sorted(versions[i - 1].safeguard_ids() - whole[(fw.id, fw.version)].safeguard_ids()):
                 out.append(m.Change("safeguard-removed", fw.effective,
                                     f"{address} is no longer in the framework ({fw.id} {fw.version})",
                                     subject=address))
@@ -322,6 +340,88 @@ def _changes(view: View, facts: Facts, start: datetime, end: datetime) -> m.Chan
                                 subject=r.sha256))
     out.sort(key=lambda c: c.at)
     return m.ChangeSection(changes=out)
+
+
+# -- framework revisions in the period ------------------------------------------------------
+
+#: the marker kind of a revision's change withheld from an edition
+WITHHELD_CHANGE = "framework change"
+
+
+def _revisions(frameworks: Sequence[Framework], records: Sequence[Any], audience: Audience,
+               start: datetime, end: datetime) -> m.RevisionSection:
+    """Every version whose `framework` record's `at` is in (start, end], with its diff against
+    the version published before it (log order).
+
+    Redaction by construction: the changes shown are those of the diff between the two
+    versions as redacted for `audience` (`redact_framework`), so no value, reason or id above
+    the audience is there to show. A change about an element above the audience in either
+    version (its audience raised or lowered across it included) is not shown; it is counted,
+    from the diff of the whole versions, in a marker with the element's redaction reason.
+    """
+    by_key = {(f.id, f.version): f for f in frameworks}
+    published = [(r, key) for r in records if r.kind == "framework" and (key := _version_key(r)) in by_key]
+    out: list[m.Revision] = []
+    for i, (record, key) in enumerate(published):
+        if not start < record.at <= end:
+            continue
+        new = by_key[key]
+        shown_new, gone_new = redact_framework(new, audience)
+        revision = m.Revision(
+            framework=new.id, version=new.version, title=shown_new.framework.title, published_at=record.at,
+            effective=new.effective, approved_by=dict(record.approved_by),
+            emergency=getattr(record, "emergency", None),
+            changelog=[entry.text for entry in shown_new.framework.changelog])
+        if i:
+            old = by_key[published[i - 1][1]]
+            shown_old, gone_old = redact_framework(old, audience)
+            gone = {**gone_old, **gone_new}
+            acknowledged = {a for entry in shown_new.framework.changelog for a in entry.acknowledges}
+            visible = tuple(c for c in diff_frameworks(shown_old, shown_new).changes if _withheld_by(c, gone) is None)
+            hidden = Counter(reason for c in diff_frameworks(old, new).changes
+                             if (reason := _withheld_by(c, gone)) is not None)
+            shown = FrameworkDiff((old.id, old.version), (new.id, new.version), visible)
+            revision.previous = {"id": old.id, "version": old.version}
+            revision.summary = shown.summary()
+            revision.counts = dict(shown.counts())
+            revision.changes = [_revision_change(c, acknowledged) for c in visible]
+            revision.withheld = [m.Marker(WITHHELD_CHANGE, reason, n) for reason, n in sorted(hidden.items())]
+            revision.withheld_count = sum(hidden.values())
+        out.append(revision)
+    totals: Counter[str] = Counter()
+    for revision in out:
+        for marker in revision.withheld:
+            totals[marker.reason] += marker.count
+    section = m.RevisionSection(revisions=out)
+    section.withheld = [m.Marker(WITHHELD_CHANGE, reason, n) for reason, n in sorted(totals.items())]
+    section.withheld_count = sum(totals.values())
+    return section
+
+
+def _version_key(record: Any) -> tuple[str | None, str | None]:
+    """(framework id, version) of a `framework` record, whole or naming its document by hash."""
+    if record.framework is not None:
+        info = record.framework.get("framework", {})
+        return info.get("id"), info.get("version")
+    return record.id, record.version
+
+
+def _withheld_by(change: Change, gone: dict[str, str]) -> str | None:
+    """The redaction reason of the withheld element `change` is about — by its id or old id
+    (a safeguard by its standard too), or by a segment of its field (a requirement naming a
+    withheld standard) — or None when it is about nothing withheld."""
+    names = [change.id, change.id.split("/", 1)[0]]
+    if change.old_id:
+        names += [change.old_id, change.old_id.split("/", 1)[0]]
+    if change.field:
+        names += change.field.split(".")
+    return next((gone[n] for n in names if n in gone), None)
+
+
+def _revision_change(c: Change, acknowledged: set[str]) -> m.RevisionChange:
+    return m.RevisionChange(id=c.id, element=c.element, change=c.change, field=c.field, old=c.old, new=c.new,
+                            reason=c.reason, old_id=c.old_id, weakens=c.weakens,
+                            acknowledged=c.acknowledged_by(acknowledged) if c.weakens else None)
 
 
 # -- escapes, landscape, reviews, roadmap ----------------------------------------------------

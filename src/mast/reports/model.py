@@ -245,6 +245,61 @@ class ChangeSection(Section):
     changes: list[Change] = field(default_factory=list)
 
 
+# -- framework revisions in the period -------------------------------------------------------
+
+@dataclass(frozen=True)
+class RevisionChange:
+    """One change a published version made to the version before it, as
+    `mast.framework.diff.Change` classifies it. `acknowledged` says whether a changelog entry
+    of the new version `acknowledges` it (None unless the change weakens)."""
+
+    id: str
+    element: str
+    change: str  # added | removed | strengthened | weakened | changed
+    field: str | None
+    old: Any
+    new: Any
+    reason: str
+    old_id: str | None = None
+    weakens: bool = False
+    acknowledged: bool | None = None
+
+
+@dataclass
+class Revision:
+    """A framework version published in the period (a `framework` record's `at` in it), with
+    its diff against the version published before it (`previous`; None for the first)."""
+
+    framework: str
+    version: str
+    title: str
+    published_at: datetime
+    effective: datetime
+    approved_by: dict[str, str] = field(default_factory=dict)
+    #: the reason given for publishing under emergency (the amendment notice bypassed)
+    emergency: str | None = None
+    changelog: list[str] = field(default_factory=list)
+    previous: dict[str, str] | None = None
+    #: the diff's summary line over the changes this edition shows
+    summary: str = ""
+    #: change kind -> number of shown changes of that kind (every kind, zero included)
+    counts: dict[str, int] = field(default_factory=dict)
+    #: every change this edition may show, weakened and removed first (the diff's order)
+    changes: list[RevisionChange] = field(default_factory=list)
+    #: markers for changes about elements above the edition's audience (old or new version)
+    withheld: list[Marker] = field(default_factory=list)
+    withheld_count: int = 0
+
+    @property
+    def weakenings(self) -> list[RevisionChange]:
+        return [c for c in self.changes if c.weakens]
+
+
+@dataclass
+class RevisionSection(Section):
+    revisions: list[Revision] = field(default_factory=list)
+
+
 # -- escapes, landscape, reviews -------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -329,6 +384,7 @@ class Report:
     safeguards: SafeguardSection
     findings: FindingSection
     changes: ChangeSection
+    revisions: RevisionSection
     escapes: EscapeSection
     landscape: LandscapeSection
     reviews: ReviewSection
@@ -338,8 +394,8 @@ class Report:
     withheld: dict[str, int] = field(default_factory=dict)
 
 
-SECTION_FIELDS = ("scope", "thresholds", "safeguards", "findings", "changes", "escapes", "landscape", "reviews",
-                  "roadmap")
+SECTION_FIELDS = ("scope", "thresholds", "safeguards", "findings", "changes", "revisions", "escapes", "landscape",
+                  "reviews", "roadmap")
 
 _ADAPTER: TypeAdapter[Report] = TypeAdapter(Report)
 
