@@ -3,7 +3,9 @@
 Pure: no I/O, no clock. Each framework version judges the moments it was in force (from its
 `effective` to the next version's); the rules compute, for every promise, the intervals of
 time in which it is broken, and findings are those intervals as seen from `as_of`: current
-ones contain `as_of`, resolved ones (`history=True`) ended before it.
+ones contain `as_of`, resolved ones (`history=True`) ended before it. Each version reads the
+records in its own ids, following renames (`mast.engine.renames`), and a finding that
+continues across versions is one finding, named by its element's latest id.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from mast.engine.assessment import (
 )
 from mast.engine.context import Judgement, RawFinding
 from mast.engine.facts import Facts
+from mast.engine.renames import Lineages
 from mast.engine.rules.deadlines import cadence_findings, deadline_findings
 from mast.engine.rules.determinations import determination_findings, exemption_findings
 from mast.engine.rules.escapes import apply_escapes
@@ -71,30 +74,35 @@ def _assess(framework: Framework | Sequence[Framework], records: Sequence[Any], 
         raise ValueError("assess needs at least one framework version")
     facts = Facts(records, as_of)
     in_force = [v for v in versions if v.effective <= as_of] or versions[:1]
+    lineages = Lineages(in_force)
     current: Judgement | None = None
-    raw: list[RawFinding] = []
+    raw: list[tuple[tuple, RawFinding]] = []
     anchors: dict[str, datetime] = {}
     first_effective = versions[0].effective
     for i, version in enumerate(versions):
         if version.effective > as_of:
             break
-        ids = {c.id for c in version.commitments}
-        previous = {c.id for c in versions[i - 1].commitments} if i else set()
-        anchors = {c: (anchors[c] if c in previous and c in anchors else version.effective) for c in ids}
-        judgement = Judgement.build(version, facts, dict(anchors))
+        carried: dict[str, datetime] = {}
+        for c in version.commitments:  # a commitment kept, or renamed, keeps its clock
+            before = lineages.previous_id(i, "commitment", c.id)
+            carried[c.id] = anchors[before] if before in anchors else version.effective
+        anchors = carried
+        judgement = Judgement.build(version, facts, dict(anchors), lineages.names(i))
         window_end = versions[i + 1].effective if i + 1 < len(versions) else END
+        judged = []
         for f in _judge(judgement, first_effective):
             spans = clip(f.spans, version.effective, window_end)
             if spans:
                 f.spans = spans
-                raw.append(f)
+                judged.append(f)
+        raw += lineages.keyed(i, judged)
         current = judgement
     if current is None:  # as_of precedes every version: show statuses, judge nothing
-        current = Judgement.build(in_force[0], facts, {})
+        current = Judgement.build(in_force[0], facts, {}, lineages.names(0))
     if roadmaps is None:
         roadmaps = [r.roadmap for r in facts.kind("roadmap_version")]
     if roadmaps:
-        raw += roadmap_findings(roadmaps, facts.kind("roadmap"))
+        raw += [(f.key, f) for f in roadmap_findings(roadmaps, facts.kind("roadmap"))]
     findings = _findings(raw, as_of, history)
     summary = {k: 0 for k in FINDING_KINDS}
     for f in findings:
@@ -115,12 +123,13 @@ def _judge(j: Judgement, first_effective: datetime) -> list[RawFinding]:
             + deadline_findings(j, first_effective) + cadence_findings(j) + invariant_findings(j))
 
 
-def _findings(raw: list[RawFinding], as_of: datetime, history: bool) -> list[Finding]:
-    """Merge findings that continue across a change of version, then cut them at `as_of`."""
+def _findings(raw: list[tuple[tuple, RawFinding]], as_of: datetime, history: bool) -> list[Finding]:
+    """Merge findings that continue across a change of version (equal keys), then cut them
+    at `as_of`."""
     merged: dict[tuple, RawFinding] = {}
-    for f in raw:
-        if f.key in merged:
-            prior = merged[f.key]
+    for key, f in raw:
+        if key in merged:
+            prior = merged[key]
             prior.spans = sorted(prior.spans + f.spans)
             joined: list = []
             for s, e in prior.spans:
@@ -131,7 +140,7 @@ def _findings(raw: list[RawFinding], as_of: datetime, history: bool) -> list[Fin
             prior.spans = joined
             prior.describe = f.describe
         else:
-            merged[f.key] = f
+            merged[key] = f
     now, past = [], []
     for f in merged.values():
         for start, end in f.spans:

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from mast.engine.cel import Compiled, Undecided, compile_expression, holds
 from mast.engine.facts import Facts
+from mast.engine.renames import Names
 from mast.engine.safeguards import SafeguardCoverage
 from mast.engine.thresholds import (
     CompiledThreshold, OwnTimeline, ScoreBoard, State, inherit, own_timelines, reading_order, reading_timeline,
@@ -27,7 +28,10 @@ class RawFinding:
     """A rule's verdict: the moments (`spans`) at which something is wrong.
 
     `obligation` tells apart findings that share kind, commitment and model (two incidents
-    each owing a notice). `describe(moment)` writes the message as of a moment in a span.
+    each owing a notice); it never contains an element's id, which a revision may rename.
+    `describe(moment)` writes the message as of a moment in a span. `subject` says what
+    `commitment` names: an `element` (threshold, commitment or escape clause) or, for an
+    exemption's warning, a `standard`.
     """
 
     kind: str
@@ -38,6 +42,7 @@ class RawFinding:
     standard: str | None = None
     due: datetime | None = None
     obligation: Any = ""
+    subject: str = "element"
 
     @property
     def key(self) -> tuple:
@@ -66,16 +71,21 @@ class ModelView:
 @dataclass
 class Judgement:
     framework: Framework
+    #: the records, indexed by this version's ids (`Names.view`)
     facts: Facts
     thresholds: list[CompiledThreshold]
     models: dict[str, ModelView]
     coverage: SafeguardCoverage
+    #: how this version reads the element ids in records made under any version
+    names: Names
     #: when each commitment's clock started: the `effective` of the earliest consecutive
-    #: version that has it (a revision does not restart a cadence)
+    #: version that has it, under this id or an earlier one (a revision does not restart a cadence)
     anchors: dict[str, datetime] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, framework: Framework, facts: Facts, anchors: dict[str, datetime]) -> "Judgement":
+    def build(cls, framework: Framework, facts: Facts, anchors: dict[str, datetime],
+              names: Names) -> "Judgement":
+        facts = names.view(facts)
         compiled = [CompiledThreshold.build(t) for t in framework.thresholds]
         # thresholds read by score alone are swept together; those whose indicators read
         # `threshold(id)` follow, each once the statuses it reads are known
@@ -94,7 +104,7 @@ class Judgement:
                 own[tid] = reading_timeline(model_id, ct, evals, dets[tid], status)
                 status[tid] = inherit(own[tid], parent.status.get(tid) if parent else None)
             models[model_id] = ModelView(model_id, record.parent, facts.stage[model_id], own, status, board)
-        return cls(framework, facts, compiled, models, SafeguardCoverage(facts), anchors)
+        return cls(framework, facts, compiled, models, SafeguardCoverage(facts), names, anchors)
 
 
 class ModelMoment:

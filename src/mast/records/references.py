@@ -3,8 +3,10 @@
 Shape is the loader's job; here each record is checked against the log and the published
 frameworks: refs are unique, `supersedes` and `about` resolve, models are defined before they
 are used, and thresholds, safeguards and escape clauses exist in the framework in force at the
-record's time. A record may point at records earlier in its own batch, never at later ones: the
-log is read in order, and a reader must never meet a name before its definition.
+record's time (so records made before a rename keep the old id, and one for a later moment
+that uses it is told the new one). A record may point at records earlier in its own batch,
+never at later ones: the log is read in order, and a reader must never meet a name before
+its definition.
 
 The whole batch is checked and every problem returned, so that nothing is written unless
 everything is right.
@@ -12,11 +14,12 @@ everything is right.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from mast.errors import Problem
-from mast.framework.model import Framework
+from mast.framework.model import Element, Framework
 from mast.records.canonical import canonical_bytes, record_id, sha256_hex
 from mast.records.kinds import (
     DeterminationRecord,
@@ -33,7 +36,9 @@ from mast.records.kinds import (
     SafeguardRecord,
 )
 from mast.records.loader import Batch, LoadedRecord
-from mast.records.store import Entry, Store
+
+if TYPE_CHECKING:  # the engine reads `renamed_ids` here and must not pull in SQLAlchemy
+    from mast.records.store import Entry, Store
 
 PUBLISH_FIRST = "no framework has been published in this workspace: publish one first with `mast framework publish FILE`"
 
@@ -49,10 +54,66 @@ def framework_in_force(frameworks: Sequence[Framework], at: datetime) -> Framewo
     return in_force[-1] if in_force else ordered[0][1]
 
 
+#: the kinds of framework element a `renamed_from` can rename, as `renamed_ids` names them
+RENAMABLE = ("threshold", "standard", "safeguard", "commitment", "escape_clause")
+
+
+def element_ids(framework: Framework, kind: str) -> list[str]:
+    """The ids of `framework`'s elements of `kind` (one of `RENAMABLE`; safeguards by address
+    `standard/safeguard`), in file order."""
+    if kind == "safeguard":
+        return [f"{s.id}/{g.id}" for s in framework.standards for g in s.safeguards]
+    elements = {"threshold": framework.thresholds, "standard": framework.standards,
+                "commitment": framework.commitments, "escape_clause": framework.escape_clauses}[kind]
+    return [e.id for e in elements]
+
+
+def renamed_ids(previous: Framework, new: Framework) -> dict[str, dict[str, str]]:
+    """What `new` renames, per kind of `RENAMABLE`: id in `previous` -> id in `new`.
+
+    Elements are matched as `mast framework diff` matches them: by id first; then an element
+    of one version whose id the other has not is paired with one whose `renamed_from` names it
+    (either direction, so that a revision that reverts a rename is one too), when that pairing
+    is unambiguous. Safeguards are addresses `standard/safeguard`, matched within matched
+    standards: those of a renamed standard are renamed with it. The one place the rename step
+    is defined for the engine (which judges each moment by the version in force) and for the
+    reference checks."""
+    out = {"threshold": _renamed(previous.thresholds, new.thresholds),
+           "standard": _renamed(previous.standards, new.standards),
+           "commitment": _renamed(previous.commitments, new.commitments),
+           "escape_clause": _renamed(previous.escape_clauses, new.escape_clauses)}
+    old_standards = {s.id: s for s in previous.standards}
+    was = {n: o for o, n in out["standard"].items()}
+    safeguards: dict[str, str] = {}
+    for standard in new.standards:
+        before = old_standards.get(was.get(standard.id, standard.id))
+        if before is None:
+            continue
+        back = {n: o for o, n in _renamed(before.safeguards, standard.safeguards).items()}
+        old_ids = {g.id for g in before.safeguards}
+        for g in standard.safeguards:
+            old_id = back.get(g.id, g.id)
+            if old_id in old_ids and (before.id, old_id) != (standard.id, g.id):
+                safeguards[f"{before.id}/{old_id}"] = f"{standard.id}/{g.id}"
+    out["safeguard"] = safeguards
+    return out
+
+
+def _renamed(old: Sequence[Element], new: Sequence[Element]) -> dict[str, str]:
+    """The renames between two lists of elements (see `renamed_ids`)."""
+    old_ids, new_ids = {e.id for e in old}, {e.id for e in new}
+    pairs = [(o.id, n.id) for o in old if o.id not in new_ids for n in new if n.id not in old_ids
+             if n.renamed_from == o.id or o.renamed_from == n.id]
+    claims = Counter([o for o, _ in pairs] + [n for _, n in pairs])  # the two sides' ids differ
+    return {o: n for o, n in pairs if claims[o] == 1 and claims[n] == 1}
+
+
 class _Known:
     """What the log holds so far: ids, refs and models, grown record by record."""
 
     def __init__(self, existing: "Iterable[Entry] | Store"):
+        from mast.records.store import Store
+
         self.ids: dict[str, str] = {}  # id -> where ("index 4" / "records[2]")
         self.refs: dict[str, str] = {}  # ref -> where
         self.kinds: dict[str, Record] = {}  # id or ref of a model record -> that record
@@ -188,18 +249,62 @@ def _check_framework_refs(item: LoadedRecord, known: _Known, frameworks: Sequenc
     if isinstance(record, DeterminationRecord):
         if framework.threshold(record.threshold) is None:
             names = ", ".join(t.id for t in framework.thresholds) or "none"
-            out(("threshold",), f"unknown threshold {record.threshold!r} in {version} "
-                                f"(in force at this record's time; its thresholds: {names})")
+            out(("threshold",), _rename_hint(frameworks, framework, "threshold", record.threshold)
+                or f"unknown threshold {record.threshold!r} in {version} "
+                   f"(in force at this record's time; its thresholds: {names})")
     elif isinstance(record, (SafeguardRecord, ExemptionRecord)):
         addresses = framework.safeguard_ids()
         if record.safeguard not in addresses:
             shape = "" if "/" in record.safeguard else "; a safeguard is addressed standard/safeguard"
-            out(("safeguard",), f"unknown safeguard {record.safeguard!r} in {version}{shape} "
-                                f"(known: {', '.join(sorted(addresses)) or 'none'})")
+            out(("safeguard",), _rename_hint(frameworks, framework, "safeguard", record.safeguard)
+                or f"unknown safeguard {record.safeguard!r} in {version}{shape} "
+                   f"(known: {', '.join(sorted(addresses)) or 'none'})")
     elif isinstance(record, EscapeRecord):
         if framework.escape_clause(record.clause) is None:
             names = ", ".join(c.id for c in framework.escape_clauses) or "none"
-            out(("clause",), f"unknown escape clause {record.clause!r} in {version} (its escape clauses: {names})")
+            out(("clause",), _rename_hint(frameworks, framework, "escape_clause", record.clause)
+                or f"unknown escape clause {record.clause!r} in {version} (its escape clauses: {names})")
+
+
+_NOUNS = {"threshold": "threshold", "safeguard": "safeguard", "escape_clause": "escape clause"}
+
+
+def _rename_hint(frameworks: Sequence[Framework], in_force: Framework, kind: str, name: str) -> str:
+    """The message for a record naming an element by an id it does not have in the version
+    in force at the record's time, when a rename explains it: an id from before a rename
+    (say the new one), or one from after it (say the one in force then). "" otherwise.
+
+    Records are checked by the version in force at their time, so records made before a
+    rename keep working under the old id; a record for a later moment must use the new id,
+    and the message says which."""
+    ordered = [f for _, f in sorted(enumerate(frameworks), key=lambda p: (p[1].effective, p[0]))]
+    k = next(i for i, f in enumerate(ordered) if f is in_force)
+    noun, here = _NOUNS[kind], f"{in_force.id} {in_force.version}"
+    earlier = [j for j in range(k) if name in element_ids(ordered[j], kind)]
+    if earlier:
+        current, steps = name, []
+        for m in range(earlier[-1] + 1, k + 1):
+            step = renamed_ids(ordered[m - 1], ordered[m])[kind]
+            if current in step:
+                current = step[current]
+                steps.append(f"to {current!r} in version {ordered[m].version}")
+            elif current not in element_ids(ordered[m], kind):
+                return ""  # removed, not renamed
+        if steps:
+            return (f"{noun} {name!r} was renamed {' and '.join(steps)}; use {current!r} "
+                    f"(its id in {here}, in force at this record's time)")
+    later = [m for m in range(k + 1, len(ordered)) if name in element_ids(ordered[m], kind)]
+    if later:
+        current = name
+        for m in range(later[0], k, -1):
+            back = {new: old for old, new in renamed_ids(ordered[m - 1], ordered[m])[kind].items()}
+            if current in back:
+                current = back[current]
+            elif current not in element_ids(ordered[m - 1], kind):
+                return ""  # added later, not renamed
+        return (f"{noun} {name!r} is called {current!r} in {here}, in force at this record's time "
+                f"({name!r} from version {ordered[later[0]].version} on); use {current!r}")
+    return ""
 
 
 # ---------------------------------------------------------------- roadmap and external review

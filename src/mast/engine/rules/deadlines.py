@@ -7,7 +7,6 @@ from typing import Any
 
 from mast.engine.cel import Undecided, compile_expression, holds
 from mast.engine.context import DUE_WINDOW_DAYS, Judgement, RawFinding
-from mast.engine.facts import Facts
 from mast.engine.rules._match import action_records
 from mast.engine.timeline import END
 from mast.framework.expressions import parse_expression
@@ -43,6 +42,13 @@ def _obligation(commitment: str, model: str | None, opened: datetime, deadline: 
     return out
 
 
+def _answers_another(j: Judgement, response: Any, commitment_id: str) -> bool:
+    """A response `about` something other than this commitment (by any id it has had)
+    answers that, not this one."""
+    about = getattr(response, "about", None)
+    return about is not None and j.names.resolve("commitment", about, response.at) != commitment_id
+
+
 def deadline_findings(j: Judgement, first_effective: datetime) -> list[RawFinding]:
     out: list[RawFinding] = []
     facts = j.facts
@@ -51,6 +57,7 @@ def deadline_findings(j: Judgement, first_effective: datetime) -> list[RawFindin
             continue
         where = compile_expression(parse_expression(c.where)) if c.where else None
         responses = action_records(facts, c)
+        elsewhere = [_answers_another(j, r, c.id) for r in responses]
         used: set[int] = set()
         # a promise binds the events that happen while it is in force: from the `effective`
         # of the earliest consecutive version that has it (the first version's, usually)
@@ -58,18 +65,15 @@ def deadline_findings(j: Judgement, first_effective: datetime) -> list[RawFindin
         for trigger in facts.kind(c.after):
             if trigger.at < since:
                 continue  # before this commitment was in force
-            if where is not None and not holds(where, _RecordContext(Facts.variables(trigger)), undecided=True):
+            if where is not None and not holds(where, _RecordContext(j.names.variables(trigger)), undecided=True):
                 continue
             names = facts.names(trigger)
             models = trigger.models()
             done_record = next((r for r in responses if getattr(r, "about", None) in names and r.at >= trigger.at), None)
             if done_record is None:
                 for i, r in enumerate(responses):
-                    if i in used or r.at < trigger.at:
+                    if i in used or r.at < trigger.at or elsewhere[i]:
                         continue
-                    about = getattr(r, "about", None)
-                    if about is not None and about != c.id:
-                        continue  # it answers something else
                     named = r.models()
                     if named and models and not set(named) & set(models):
                         continue

@@ -52,9 +52,12 @@ def _override_message(view, threshold_id: str, moment: datetime, j: Judgement) -
 
 def exemption_findings(j: Judgement) -> list[RawFinding]:
     """An exemption that expired gives a `warning` until the safeguard is implemented for its
-    scope or a new exemption for it is granted."""
+    scope or a new exemption for it is granted (while the version in force has the safeguard)."""
     out: list[RawFinding] = []
+    addresses = j.framework.safeguard_ids()
     for address, exemptions in j.facts.exemptions.items():
+        if address not in addresses:
+            continue  # a safeguard this version does not have (removed): nothing to judge
         standard = address.split("/", 1)[0]
         for x in exemptions:
             ends = [y.at for y in exemptions if y is not x and y.scope == x.scope and y.at >= x.at]
@@ -68,5 +71,5 @@ def exemption_findings(j: Judgement) -> list[RawFinding]:
                 lambda m, x=x, address=address:
                     f"the exemption for {address}" + (f" ({x.scope})" if x.scope else "")
                     + f" expired on {iso(x.expires)}",
-                standard=standard, obligation=address + "@" + iso(x.at)))
+                standard=standard, obligation=j.facts.id_of(x), subject="standard"))
     return out

@@ -17,7 +17,8 @@ def apply_escapes(j: Judgement, gate_findings: list[RawFinding]) -> list[RawFind
     clause_findings: list[RawFinding] = []
     as_of = j.facts.as_of
     for escape in j.facts.escapes:
-        clause = j.framework.escape_clause(escape.clause)
+        clause_id = j.names.resolve("escape_clause", escape.clause, escape.at)  # maybe renamed since
+        clause = j.framework.escape_clause(clause_id) if clause_id else None
         if clause is None:
             continue
         names = j.facts.names(escape)
