@@ -18,6 +18,7 @@ from typing import Any, Mapping, Sequence
 from mast.errors import IntegrityFailure, InvalidInput, MastError, Problem, Refused
 from mast.framework.loader import framework_from_data
 from mast.framework.model import Framework
+from mast.framework.revision import check_revision, valid_emergency
 from mast.ledger import log as ledger_log
 from mast.ledger.keys import Signer, Verifier, load_signer, load_verifier_file, write_key_files
 from mast.records.canonical import MAX_RECORD_BYTES, canonical_bytes, record_bytes, sha256_hex
@@ -186,49 +187,46 @@ class Workspace:
                     f"give --approve ROLE=NAME (or approved_by) for each. Nothing was written.")
 
     def publish(self, framework: Framework, source: SourceDocument | str | None = None,
-                approvals: Mapping[str, str] | None = None, at: datetime | None = None) -> Entry:
+                approvals: Mapping[str, str] | None = None, at: datetime | None = None,
+                emergency: str | None = None) -> Entry:
         """Publish a checked framework version as a `framework` record.
 
-        `approvals` maps role -> name. The first version needs every role its own
-        `amendment.approvals` lists; a later version needs those of the version it amends
-        (the latest published), so that a revision cannot drop its own sign-off rules.
-        `source` (the file's document or name) is what problems cite.
+        `approvals` maps role -> name. The revision gate (`mast.framework.revision`) decides
+        against the latest published version, by log order: every weakening acknowledged in
+        the changelog, the sign-off of each role the version it amends lists (the first
+        version: its own), and its `amendment.notice` respected unless `emergency` gives a
+        reason, which the record keeps. A workspace holds one framework: a version with
+        another framework id is invalid input. `source` (the file's document or name) is
+        what problems cite. Nothing is written when anything is refused.
         """
         name = source.name if isinstance(source, SourceDocument) else (source or "<framework>")
         approvals = dict(approvals or {})
         if at is not None and at.utcoffset() is None:
             raise InvalidInput(Problem(name, None, None, "--at: expected a time with a zone, e.g. 2025-05-14T00:00:00Z"))
         published = self.frameworks()
-        same = next((f for f in published if f.id == framework.id and f.version == framework.version), None)
-        if same is not None:
-            where = Problem(name, None, None, "")
-            if isinstance(source, SourceDocument):
-                where = source.problem(("framework", "version"), "")
-            raise InvalidInput(Problem(where.file, where.line, where.col,
-                                       f"framework.version: {framework.id} {framework.version} is already published; "
-                                       "give the new version a new version number"))
         previous = published[-1] if published else None
-        required = (previous or framework).amendment.approvals
-        missing = [role for role in required if not approvals.get(role)]
-        if missing:
-            whose = (f"{previous.id} {previous.version}'s amendment rules" if previous
-                     else "its own amendment.approvals")
-            raise Refused(
-                f"publishing {framework.id} {framework.version} needs the approval of "
-                f"{', '.join(missing)} (required by {whose}); give --approve ROLE=NAME for each. "
-                "Nothing was written."
-            )
+        if previous is not None and previous.id != framework.id:
+            raise InvalidInput(_at_field(source, name, ("framework", "id"),
+                                         f"framework.id: this workspace's framework is {previous.id} (published "
+                                         f"{', '.join(f.version for f in published)}), not {framework.id}; "
+                                         "a workspace holds one framework: publish another in its own workspace"))
+        if any(f.version == framework.version for f in published):
+            raise InvalidInput(_at_field(source, name, ("framework", "version"),
+                                         f"framework.version: {framework.id} {framework.version} is already published; "
+                                         "give the new version a new version number"))
+        when = at or datetime.now(UTC).replace(microsecond=0)
+        emergency = valid_emergency(emergency)
+        check_revision(previous, framework, approvals=approvals, published_at=when, emergency=emergency)
         data = framework_data(framework)
         document = canonical_bytes(data)
-        when = at or datetime.now(UTC).replace(microsecond=0)
         record = FrameworkRecord(kind="framework", at=when, framework=data, sha256=sha256_hex(document),
-                                 approved_by=approvals)
+                                 approved_by=approvals, emergency=emergency)
         blobs: list[bytes] = []
         if len(record_bytes(record)) > INLINE_LIMIT:
             # too large for a leaf: the document goes to a blob, the record names it
             record = FrameworkRecord(kind="framework", at=when, sha256=sha256_hex(document), id=framework.id,
                                      version=framework.version, effective=framework.effective,
-                                     approved_by=approvals)
+                                     approved_by=approvals, emergency=emergency)
             blobs = [document]
         [entry] = self._append([record], blobs)
         self._frameworks = None
@@ -254,6 +252,13 @@ def framework_of(entry: Entry, store: Store | None = None) -> Framework:
                                    "or does not match its hash")
         data = json.loads(blob)
     return framework_from_data(data, f"log entry {entry.index}")
+
+
+def _at_field(source: SourceDocument | str | None, name: str, path: tuple[str, ...], message: str) -> Problem:
+    """A problem about one field of the framework being published, at its line when known."""
+    if isinstance(source, SourceDocument):
+        return source.problem(path, message)
+    return Problem(name, None, None, message)
 
 
 def _slug(name: str) -> str:

@@ -296,6 +296,9 @@ class FrameworkRecord(RecordBase):
     version: str | None = None
     effective: ZonedTime | None = None
     approved_by: dict[Role, str] = Field(default_factory=dict)
+    #: the reason given with `--emergency`, which waives the notice period of the previous
+    #: version's `amendment.notice` (and nothing else); None for an ordinary publication
+    emergency: str | None = None
 
 
 Record = Annotated[
