@@ -147,7 +147,8 @@ def _diff_table(diff: "FrameworkDiff", acknowledged: set[str]) -> "Table":
             change.append(*(("acknowledged", "green") if c.acknowledged_by(acknowledged)
                              else ("NOT acknowledged", "bold red")))
         element = Text()
-        element.append(f"{c.element} ", style="dim")
+        if c.id != c.element:  # "amendment", "determinations", "framework" are their own address
+            element.append(f"{c.element} ", style="dim")
         element.append(c.id, style="bold")
         if c.old_id is not None:
             element.append(f" (was {c.old_id})")
