@@ -11,7 +11,8 @@ import pytest
 from mast.errors import InvalidInput, Refused
 from mast.framework.loader import load_framework
 from mast.records.kinds import parse_record
-from mast.records.references import check_references, framework_in_force
+from mast.framework.versions import framework_in_force
+from mast.records.references import check_references
 from mast.workspace import Workspace, framework_data
 
 DATA = Path(__file__).parent / "records" / "data"

@@ -24,7 +24,8 @@ from mast.ledger.keys import Signer, Verifier, load_signer, load_verifier_file, 
 from mast.records.canonical import MAX_RECORD_BYTES, canonical_bytes, record_bytes, sha256_hex
 from mast.records.kinds import FrameworkRecord, Record
 from mast.records.loader import Batch
-from mast.records.references import check_references, framework_in_force
+from mast.framework.versions import framework_in_force
+from mast.records.references import check_references
 from mast.records.store import Entry, Store
 from mast.sourcemap import SourceDocument
 from mast.vocabulary import UTC

@@ -14,7 +14,8 @@ from engine_builders import (
     deployed_model, det, escape, ev, exemption, found, fw, incident, kinds, model, notice, only, run, sg,
     standard, standard_state, state, t, threshold,
 )
-from mast.records.references import check_references, renamed_ids
+from mast.framework.versions import renamed_ids
+from mast.records.references import check_references
 from mast.records.store import Store
 
 V2_AT = "2025-04-01"

@@ -10,7 +10,7 @@ continues across the revision is one finding, named as the latest version names 
 Each element belongs to a *lineage*: the chain of ids it has had in successive versions.
 An element keeps its lineage by keeping its id (also across a gap: an id removed and added
 back later is the same element) or by naming its previous id in `renamed_from`
-(`mast.records.references.renamed_ids` defines the step). A name therefore means one lineage
+(`mast.framework.versions.renamed_ids` defines the step). A name therefore means one lineage
 — except an id given to a new element after a rename freed it; such a name means, for a
 record, the lineage that had it in the version in force at the record's time.
 
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 from mast.engine.facts import Facts
 from mast.framework.model import Framework
-from mast.records.references import RENAMABLE, element_ids, renamed_ids
+from mast.framework.versions import RENAMABLE, element_ids, renamed_ids
 
 if TYPE_CHECKING:
     from mast.engine.context import RawFinding

@@ -17,7 +17,8 @@ from typing import Mapping
 
 from mast.errors import InvalidInput, Problem
 from mast.records.kinds import Audience, DeterminationRecord, ModelRecord
-from mast.records.references import PUBLISH_FIRST, framework_in_force
+from mast.framework.versions import framework_in_force
+from mast.records.references import PUBLISH_FIRST
 from mast.records.store import Entry
 from mast.workspace import Workspace
 from mast.vocabulary import UTC

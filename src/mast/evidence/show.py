@@ -22,7 +22,7 @@ from mast.framework.expressions import parse_expression
 from mast.framework.model import Framework
 from mast.records.canonical import record_id
 from mast.records.kinds import EvalRecord, Record
-from mast.records.references import framework_in_force
+from mast.framework.versions import framework_in_force
 from mast.vocabulary import iso
 
 LEVELS = ("warning", "not_ruled_out", "crossed")

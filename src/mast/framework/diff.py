@@ -48,14 +48,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import isodate
 
 from mast.framework.implication import compare
+from mast.framework.versions import match_elements
 from mast.framework.model import Commitment, Element, EscapeClause, Framework, Requirement, Standard, Threshold
 from mast.vocabulary import Audience, Duration, Stage
 
@@ -158,17 +159,17 @@ class FrameworkDiff:
 def diff_frameworks(old: Framework, new: Framework) -> FrameworkDiff:
     """Every change from `old` to `new`, classified (see the module docstring)."""
     out: list[Change] = []
-    thresholds = _match(old.thresholds, new.thresholds)
-    standards = _match(old.standards, new.standards)
+    thresholds = match_elements(old.thresholds, new.thresholds)
+    standards = match_elements(old.standards, new.standards)
     context = _Renames({o.id: n.id for o, n in thresholds if o and n and o.id != n.id},
                        {o.id: n.id for o, n in standards if o and n and o.id != n.id})
     for o, n in thresholds:
         _pair(out, "threshold", o, n, lambda emit, a, b: _threshold(emit, a, b, context))
     for o, n in standards:
         _pair(out, "standard", o, n, _standard)
-    for o, n in _match(old.commitments, new.commitments):
+    for o, n in match_elements(old.commitments, new.commitments):
         _pair(out, "commitment", o, n, lambda emit, a, b: _commitment(emit, a, b, context))
-    for o, n in _match(old.escape_clauses, new.escape_clauses):
+    for o, n in match_elements(old.escape_clauses, new.escape_clauses):
         _pair(out, "escape_clause", o, n, _escape_clause)
     amendment = _Emitter(out, "amendment", "amendment", None)
     _roles(amendment, old.amendment.approvals, new.amendment.approvals)
@@ -182,29 +183,6 @@ def diff_frameworks(old: Framework, new: Framework) -> FrameworkDiff:
 
 
 # ---------------------------------------------------------------- matching
-
-_E = TypeVar("_E", bound=Element)
-
-
-def _match(old: Sequence[_E], new: Sequence[_E]) -> list[tuple[_E | None, _E | None]]:
-    """Pairs (old, new) by id, then by `renamed_from` in either direction; (x, None) for an
-    element only in old, (None, x) for one only in new. Symmetric: swapping the arguments
-    swaps the pairs."""
-    new_by_id = {e.id: e for e in new}
-    old_ids = {e.id for e in old}
-    pairs: list[tuple[_E | None, _E | None]] = [(o, new_by_id[o.id]) for o in old if o.id in new_by_id]
-    spare_old = [o for o in old if o.id not in new_by_id]
-    spare_new = [n for n in new if n.id not in old_ids]
-    candidates = [(o, n) for o in spare_old for n in spare_new
-                  if n.renamed_from == o.id or o.renamed_from == n.id]
-    times = Counter([id(o) for o, _ in candidates] + [id(n) for _, n in candidates])
-    renamed = [(o, n) for o, n in candidates if times[id(o)] == 1 and times[id(n)] == 1]
-    paired = {id(e) for pair in renamed for e in pair}
-    pairs += renamed
-    pairs += [(o, None) for o in spare_old if id(o) not in paired]
-    pairs += [(None, n) for n in spare_new if id(n) not in paired]
-    return pairs
-
 
 @dataclass(frozen=True)
 class _Renames:
@@ -314,7 +292,7 @@ def _requirement_field(old: dict[str, Any] | None, new: dict[str, Any] | None) -
 
 def _standard(emit: _Emitter, old: Standard, new: Standard) -> None:
     """A matched standard's safeguards, each its own element (`standard/safeguard`)."""
-    for a, b in _match(old.safeguards, new.safeguards):
+    for a, b in match_elements(old.safeguards, new.safeguards):
         _pair(emit.out, "safeguard", a, b, lambda *_: None,
               old_address=f"{old.id}/{a.id}" if a else None, new_address=f"{new.id}/{b.id}" if b else None)
 

@@ -14,12 +14,11 @@ everything is right.
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import datetime
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from mast.errors import Problem
-from mast.framework.model import Element, Framework
+from mast.framework.model import Framework
+from mast.framework.versions import element_ids, framework_in_force, renamed_ids
 from mast.records.canonical import canonical_bytes, record_id, sha256_hex
 from mast.records.kinds import (
     DeterminationRecord,
@@ -37,75 +36,10 @@ from mast.records.kinds import (
 )
 from mast.records.loader import Batch, LoadedRecord
 
-if TYPE_CHECKING:  # the engine reads `renamed_ids` here and must not pull in SQLAlchemy
+if TYPE_CHECKING:  # importing the store pulls in SQLAlchemy (≈0.6 s); only a Store argument needs it
     from mast.records.store import Entry, Store
 
 PUBLISH_FIRST = "no framework has been published in this workspace: publish one first with `mast framework publish FILE`"
-
-
-def framework_in_force(frameworks: Sequence[Framework], at: datetime) -> Framework | None:
-    """The published version with the greatest `effective` at or before `at` (the later
-    publication wins a tie); a moment before every version gets the earliest version, so that
-    backfilled history is still checked against something."""
-    if not frameworks:
-        return None
-    ordered = sorted(enumerate(frameworks), key=lambda p: (p[1].effective, p[0]))
-    in_force = [f for _, f in ordered if f.effective <= at]
-    return in_force[-1] if in_force else ordered[0][1]
-
-
-#: the kinds of framework element a `renamed_from` can rename, as `renamed_ids` names them
-RENAMABLE = ("threshold", "standard", "safeguard", "commitment", "escape_clause")
-
-
-def element_ids(framework: Framework, kind: str) -> list[str]:
-    """The ids of `framework`'s elements of `kind` (one of `RENAMABLE`; safeguards by address
-    `standard/safeguard`), in file order."""
-    if kind == "safeguard":
-        return [f"{s.id}/{g.id}" for s in framework.standards for g in s.safeguards]
-    elements = {"threshold": framework.thresholds, "standard": framework.standards,
-                "commitment": framework.commitments, "escape_clause": framework.escape_clauses}[kind]
-    return [e.id for e in elements]
-
-
-def renamed_ids(previous: Framework, new: Framework) -> dict[str, dict[str, str]]:
-    """What `new` renames, per kind of `RENAMABLE`: id in `previous` -> id in `new`.
-
-    Elements are matched as `mast framework diff` matches them: by id first; then an element
-    of one version whose id the other has not is paired with one whose `renamed_from` names it
-    (either direction, so that a revision that reverts a rename is one too), when that pairing
-    is unambiguous. Safeguards are addresses `standard/safeguard`, matched within matched
-    standards: those of a renamed standard are renamed with it. The one place the rename step
-    is defined for the engine (which judges each moment by the version in force) and for the
-    reference checks."""
-    out = {"threshold": _renamed(previous.thresholds, new.thresholds),
-           "standard": _renamed(previous.standards, new.standards),
-           "commitment": _renamed(previous.commitments, new.commitments),
-           "escape_clause": _renamed(previous.escape_clauses, new.escape_clauses)}
-    old_standards = {s.id: s for s in previous.standards}
-    was = {n: o for o, n in out["standard"].items()}
-    safeguards: dict[str, str] = {}
-    for standard in new.standards:
-        before = old_standards.get(was.get(standard.id, standard.id))
-        if before is None:
-            continue
-        back = {n: o for o, n in _renamed(before.safeguards, standard.safeguards).items()}
-        old_ids = {g.id for g in before.safeguards}
-        for g in standard.safeguards:
-            old_id = back.get(g.id, g.id)
-            if old_id in old_ids and (before.id, old_id) != (standard.id, g.id):
-                safeguards[f"{before.id}/{old_id}"] = f"{standard.id}/{g.id}"
-    out["safeguard"] = safeguards
-    return out
-
-
-def _renamed(old: Sequence[Element], new: Sequence[Element]) -> dict[str, str]:
-    """The renames between two lists of elements (see `renamed_ids`)."""
-    old_ids, new_ids = {e.id for e in old}, {e.id for e in new}
-    pairs = [(o.id, n.id) for o in old if o.id not in new_ids for n in new if n.id not in old_ids
-             if n.renamed_from == o.id or o.renamed_from == n.id]
-    claims = Counter([o for o, _ in pairs] + [n for _, n in pairs])  # the two sides' ids differ
-    return {o: n for o, n in pairs if claims[o] == 1 and claims[n] == 1}
 
 
 class _Known:

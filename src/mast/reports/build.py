@@ -20,7 +20,7 @@ from mast.evidence.show import lines_of
 from mast.framework.diff import Change, FrameworkDiff, diff_frameworks
 from mast.framework.expressions import parse_expression
 from mast.framework.model import Framework
-from mast.records.references import framework_in_force
+from mast.framework.versions import framework_in_force
 from mast.reports import model as m
 from mast.reports.redaction import SECTIONS, View, Withheld, counts, make_view, redact_framework
 from mast.vocabulary import Audience
