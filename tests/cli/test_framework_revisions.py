@@ -144,6 +144,18 @@ def test_an_unacknowledged_weakening_is_refused_and_the_acknowledged_version_pub
     assert done.stdout.startswith(f"published revision-test-rsp {n}.0 at index {n - 1} ")
 
 
+def test_publish_warns_of_an_acknowledgement_that_matches_nothing_weakened(tmp_path, mast, workspace):
+    ws = workspace(1)
+    data = load_file(V[2]).data
+    data["framework"]["changelog"].append({"text": "Tidied.", "acknowledges": ["pause-plna"]})
+    path = tmp_path / "v2-typo.json"
+    path.write_text(json.dumps(data))
+    done = publish(mast, ws, 2, path)
+    assert done.code == 0, done.stderr
+    assert "warning: the changelog acknowledges 'pause-plna', but nothing of that id is removed or weakened" in done.stderr
+    assert "warning" not in publish(mast, workspace(0), 1).stderr
+
+
 def test_a_refusal_names_every_unacknowledged_weakening(tmp_path, mast, workspace):
     ws = workspace(1)
     stderr = refused(publish(mast, ws, 2, quiet(tmp_path, 2, "pause-plan", "next-level-evals")))

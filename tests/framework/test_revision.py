@@ -13,7 +13,7 @@ from mast.errors import InvalidInput, Refused
 from mast.framework.diff import diff_frameworks
 from mast.framework.loader import load_framework
 from mast.framework.model import ChangelogEntry, Framework
-from mast.framework.revision import check_revision
+from mast.framework.revision import check_revision, unmatched_acknowledgements
 
 REVISIONS = Path(__file__).parent / "revisions"
 V1, V2, V3, V4 = (load_framework(REVISIONS / f"v{n}.yaml") for n in range(1, 5))
@@ -142,3 +142,11 @@ def test_an_emergency_waives_the_notice_and_nothing_else():
 def test_an_emergency_without_a_reason_is_invalid_input(reason):
     with pytest.raises(InvalidInput, match="--emergency: expected a reason"):
         check_revision(V3, V4, approvals=SIGNED, published_at=EARLY, emergency=reason)
+
+
+def test_an_acknowledgement_of_nothing_weakened_is_reported_not_refused():
+    typo = disclosing(V2, "Removed the pause plan.", "pause-plna")
+    assert check_revision(V1, typo, approvals=SIGNED, published_at=EARLY) is not None
+    assert unmatched_acknowledgements(diff_frameworks(V1, typo), typo) == ["pause-plna"]
+    assert unmatched_acknowledgements(diff_frameworks(V1, V2), V2) == []
+    assert unmatched_acknowledgements(None, V1) == []  # a first version may disclose pre-mast changes

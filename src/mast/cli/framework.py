@@ -81,13 +81,25 @@ def publish_command(
     try:
         doc = load_file(file)
         framework = framework_from_document(doc, file.read_text(encoding="utf-8"))
+        published = ws.frameworks()
         entry = ws.publish(framework, doc, approvals, at=when, emergency=emergency)
     finally:
         ws.close()
+    _warn_unmatched_acknowledgements(published[-1] if published else None, framework)
     line = f"published {framework.id} {framework.version} at index {entry.index} (sha256 {entry.record.sha256})"
     if entry.record.emergency:
         line += f"; emergency recorded: {entry.record.emergency}"
     out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _warn_unmatched_acknowledgements(previous: Framework | None, framework: Framework) -> None:
+    from mast.framework.diff import diff_frameworks
+    from mast.framework.revision import unmatched_acknowledgements
+
+    diff = diff_frameworks(previous, framework) if previous is not None else None
+    for ack in unmatched_acknowledgements(diff, framework):
+        err.print(f"warning: the changelog acknowledges {ack!r}, but nothing of that id is removed or weakened "
+                  f"since {previous.version} (a typo?)", markup=False, highlight=False, soft_wrap=True)
 
 
 # -- revisions: diff and log -------------------------------------------------------------------

@@ -20,7 +20,7 @@ from mast.framework.diff import Change, FrameworkDiff, diff_frameworks
 from mast.framework.model import Framework
 from mast.vocabulary import iso
 
-__all__ = ["acknowledged_ids", "check_revision", "valid_emergency"]
+__all__ = ["acknowledged_ids", "check_revision", "unmatched_acknowledgements", "valid_emergency"]
 
 
 def check_revision(previous: Framework | None, new: Framework, *, approvals: Mapping[str, str],
@@ -59,6 +59,19 @@ def acknowledged_ids(framework: Framework) -> set[str]:
     """Every id a changelog entry of `framework` acknowledges (what a `Change` of the diff
     into `framework` may be acknowledged by)."""
     return {ack for entry in framework.framework.changelog for ack in entry.acknowledges}
+
+
+def unmatched_acknowledgements(diff: FrameworkDiff | None, new: Framework) -> list[str]:
+    """Ids `new`'s changelog acknowledges that no removal or weakening in `diff` carries.
+
+    Not refused — over-disclosure hides nothing — but worth a warning: a stray id is most
+    often a typo, and then the weakening it meant to disclose is the one the gate refuses.
+    A first version (`diff` None) may acknowledge changes to documents before mast; nothing
+    is reported for it."""
+    if diff is None:
+        return []
+    weakened = {c.id for c in diff.weakenings} | {c.old_id for c in diff.weakenings if c.old_id}
+    return sorted(acknowledged_ids(new) - weakened)
 
 
 def _unacknowledged_weakenings(diff: FrameworkDiff | None, new: Framework) -> list[Change]:
