@@ -22,6 +22,8 @@ demo: $(STAMP)
 	  $(BIN)/mast -w $(DEMO_DIR) report risk --audience $$a --format $$f --as-of $(DEMO_AS_OF) \
 	    -o $(DEMO_DIR)/reports/risk-report-$$a.$$f || exit 1; \
 	done; done
+	$(BIN)/mast -w $(DEMO_DIR) framework diff 2.2 2.3 --html $(DEMO_DIR)/reports/framework-diff-2.2-2.3.html
+	$(BIN)/mast -w $(DEMO_DIR) framework log
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
