@@ -33,6 +33,7 @@ from mast.records.kinds import (
     RoadmapRecord,
     RoadmapVersionRecord,
     SafeguardRecord,
+    StatementRecord,
 )
 from mast.records.loader import Batch, LoadedRecord
 
@@ -137,8 +138,8 @@ def _model_fields(record: Record) -> list[tuple[tuple[str | int, ...], str]]:
         return [(("parent",), record.parent)] if record.parent else []
     if isinstance(record, (SafeguardRecord, ExemptionRecord)):
         return [(("scope",), record.scope)] if record.scope else []
-    if isinstance(record, EscapeRecord):
-        return [(("models", i), m) for i, m in enumerate(record.models_)]
+    if isinstance(record, (EscapeRecord, StatementRecord)):
+        return [(("models", i), m) for i, m in enumerate(record.models_ or [])]
     model = getattr(record, "model", None)
     return [(("model",), model)] if isinstance(model, str) else []
 
