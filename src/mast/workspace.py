@@ -139,9 +139,13 @@ class Workspace:
                 out.append(load_verifier(text))
         return out
 
-    def _append(self, records: Sequence[Record], blobs: Sequence[bytes] = ()) -> list[Entry]:
+    def _append(self, records: Sequence[Record], blobs: Sequence[bytes] = (),
+                checked_through: int | None = None) -> list[Entry]:
+        """Append with the tree's hashes and a signed checkpoint, in one transaction.
+        `checked_through`: the log's size when the caller compared the records with its ids
+        (the store then compares them only with the entries appended since; default: all)."""
         writer = ledger_log.LogWriter(self.origin, self.signer)
-        return self.store.append(records, within=writer.extend, blobs=blobs)
+        return self.store.append(records, within=writer.extend, blobs=blobs, checked_through=checked_through)
 
     def close(self) -> None:
         self.store.close()
@@ -163,11 +167,15 @@ class Workspace:
         problems cite FILE:LINE; plain records are accepted too.
         """
         batch = records if isinstance(records, Batch) else Batch.of(records)
+        # The reference check reads every id of the log and refuses those already there; the
+        # log's size, taken before it reads, tells the store which entries it has seen, so
+        # that appending compares the batch only with what another writer appended since.
+        seen = self.store.count()
         problems = check_references(batch, self.store, self.frameworks())
         if problems:
             raise InvalidInput(problems)
         self._check_determination_approvals(batch.records)
-        return self._append(batch.records)
+        return self._append(batch.records, checked_through=seen)
 
     def _check_determination_approvals(self, records: Sequence[Record]) -> None:
         """Every determination needs the sign-off of each role in `determinations.approvals`

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+import tampering
 
 from mast.errors import IntegrityFailure
 from mast.ledger import log as ledger_log
@@ -118,53 +119,37 @@ def library_verify(ws: Path) -> IntegrityFailure | None:
 
 @contextmanager
 def attacker(ws: Path):
-    """A sqlite3 connection to the workspace's database with every append-only trigger dropped;
-    committed when the block ends."""
-    con = sqlite3.connect(ws / ".mast" / "mast.db")
+    """A sqlite3 connection to the workspace's database with every append-only trigger dropped
+    (the changes to entries go through `tampering`); committed when the block ends."""
+    con = tampering.connect(ws / ".mast" / "mast.db")
     try:
-        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            con.execute(f'DROP TRIGGER "{name}"')
         yield con
         con.commit()
     finally:
         con.close()
 
 
-def body_of(con, index: int) -> bytes:
-    return bytes(con.execute("SELECT body FROM entries WHERE idx = ?", (index,)).fetchone()[0])
-
-
-def set_body(con, index: int, body: bytes, fix_id: bool) -> None:
-    con.execute("UPDATE entries SET body = ? WHERE idx = ?", (body, index))
-    if fix_id:
-        con.execute("UPDATE entries SET id = ? WHERE idx = ?", (hashlib.sha256(body).hexdigest(), index))
-
-
-def flip_goal_byte(index: int, fix_id: bool) -> Callable:
-    """One byte of the record's text changed; its kind, at and ref (the projections) are not."""
+def flip_goal_byte(index: int, fix_leaf: bool = False) -> Callable:
+    """One byte of the record's text changed (its kind and ref are not); with `fix_leaf`, the
+    stored tree's leaf hash made the new body's too."""
     def tamper(con):
-        body = body_of(con, index)
-        at = body.index(b'"goal":"goal number') + len(b'"goal":"g')
-        set_body(con, index, body[:at] + bytes([body[at] ^ 0x01]) + body[at + 1:], fix_id)
+        tampering.flip_byte(con, index, b'"goal":"g')
+        if fix_leaf:
+            tampering.fix_leaf_hash(con, index)
     return tamper
 
 
 def break_json(con) -> None:
-    body = body_of(con, 4)
-    set_body(con, 4, b"[" + body[1:], fix_id=True)
+    tampering.set_body(con, 4, b"[" + tampering.body_of(con, 4)[1:])
 
 
 def delete_entry(index: int) -> Callable:
-    return lambda con: con.execute("DELETE FROM entries WHERE idx = ?", (index,))
+    return lambda con: tampering.delete_entry(con, index)
 
 
 def swap_entries(a: int, b: int) -> Callable:
-    """Entries a and b change places, each row whole (id and projections with its body)."""
-    def tamper(con):
-        con.execute("UPDATE entries SET idx = -1 WHERE idx = ?", (a,))
-        con.execute("UPDATE entries SET idx = ? WHERE idx = ?", (a, b))
-        con.execute("UPDATE entries SET idx = ? WHERE idx = -1", (b,))
-    return tamper
+    """Entries a and b change places, each whole (kind and ref with its body)."""
+    return lambda con: tampering.swap(con, a, b)
 
 
 def truncate(k: int, tree: bool, checkpoints: bool) -> Callable:
@@ -172,7 +157,7 @@ def truncate(k: int, tree: bool, checkpoints: bool) -> Callable:
     `checkpoints`, the checkpoints beyond the new size."""
     def tamper(con):
         m = N - k
-        con.execute("DELETE FROM entries WHERE idx >= ?", (m,))
+        tampering.truncate(con, m)
         if tree:
             con.execute("DELETE FROM log_nodes WHERE ((idx + 1) << level) > ?", (m,))
             con.execute("DELETE FROM log_tiles WHERE ((idx + 1) << (8 * level + 8)) > ?", (m,))
@@ -190,8 +175,7 @@ def append_forged(with_tree: bool) -> Callable:
     """An entry appended at index N without its checkpoint; with `with_tree`, its hashes added
     to the stored tree as a batch would add them."""
     def tamper(con):
-        con.execute("INSERT INTO entries (idx, id, kind, at, ref, body) VALUES (?, ?, ?, ?, ?, ?)",
-                    (N, hashlib.sha256(FORGED).hexdigest(), "roadmap", "2025-06-01T00:00:00Z", "forged", FORGED))
+        tampering.append(con, FORGED, "roadmap", "forged")
         if with_tree:
             from mast.ledger import tree
             single = {(level, idx): bytes(h) for level, idx, h in con.execute("SELECT level, idx, hash FROM log_nodes")}
@@ -238,20 +222,47 @@ def alter_node_hash(level: int, idx: int) -> Callable:
     return tamper
 
 
-def alter_ref_column(con) -> None:
-    con.execute("UPDATE entries SET ref = 'elsewhere' WHERE idx = 7")
+def alter_kind(con) -> None:
+    tampering.set_kind(con, 6, "model")
+
+
+def alter_ref_row(con) -> None:
+    tampering.set_ref(con, 7, "elsewhere")
+
+
+def add_ref_row(con) -> None:
+    # every record here has a ref: a second row for entry 7
+    tampering.add_ref(con, 7, "second")
+
+
+def remove_ref_row(con) -> None:
+    tampering.remove_ref(con, 7)
+
+
+def rebuild_after_change(con) -> None:
+    """Entry 4 changed and every stored hash recomputed: only the signed checkpoints disagree."""
+    tampering.flip_byte(con, 4, b'"goal":"g')
+    tampering.rebuild_tree(con)
 
 
 #: name -> (tampering, the index the failure must name (None: a checkpoint), what the message says)
 TAMPERS: dict[str, tuple[Callable, int | None, str]] = {
-    "one byte of a leaf": (flip_goal_byte(4, fix_id=False), 4, r"^error: entry 4: its id [0-9a-f]{64} is not the SHA-256"),
-    "one byte of a leaf, id fixed up": (flip_goal_byte(4, fix_id=True), 4, r"^error: entry 4 is not the entry the tree holds"),
-    "one byte of a leaf in the full tile, id fixed up": (flip_goal_byte(200, fix_id=True), 200, r"^error: entry 200 is not"),
-    "one byte of a leaf at the right edge, id fixed up": (flip_goal_byte(311, fix_id=True), 311, r"^error: entry 311 is not"),
-    "a leaf no longer JSON, id fixed up": (break_json, 4, r"^error: entry 4\b"),
-    "a projection column changed": (alter_ref_column, 7, r"^error: entry 7: the ref column says 'elsewhere'"),
+    "one byte of a leaf": (flip_goal_byte(4), 4, r"^error: entry 4 is not the entry the tree holds"),
+    "one byte of a leaf in the full tile": (flip_goal_byte(200), 200, r"^error: entry 200 is not"),
+    "one byte of a leaf at the right edge": (flip_goal_byte(311), 311, r"^error: entry 311 is not"),
+    "one byte of a leaf, its leaf hash fixed up":
+        (flip_goal_byte(4, fix_leaf=True), 4, r"node 2 at level 1 \(over entries from 4\)"),
+    "one byte of a leaf, the whole tree rebuilt":
+        (rebuild_after_change, None, r"^error: the checkpoint of size 8 has root [0-9a-f]+, but the first 8 "
+                                     r"entries give [0-9a-f]+: an entry from 3 to 7 was changed"),
+    "a leaf no longer JSON": (break_json, 4, r"^error: entry 4\b"),
+    "a kind changed": (alter_kind, 6, r"^error: entry 6: its chunk says it is of kind 'model' but the record is of kind 'roadmap'"),
+    "a ref row changed": (alter_ref_row, 7, r"^error: entry 7: entry_refs gives it the ref 'elsewhere', but the record's ref is 'r7'"),
+    "a ref row added": (add_ref_row, 7, r"^error: entry 7: entry_refs gives it the ref "),
+    "a ref row removed": (remove_ref_row, 7, r"^error: entry 7: the record's ref is 'r7', but entry_refs has no row for it"),
     "an entry deleted": (delete_entry(5), 5, r"^error: entry 5 is missing"),
     "the first entry deleted": (delete_entry(0), 0, r"^error: entry 0 is missing"),
+    "a chunk deleted": (lambda con: tampering.delete_chunk(con, 5), 3, r"^error: entry 3 is missing"),
     "two entries swapped": (swap_entries(2, 6), 2, r"^error: entry 2 is not the entry the tree holds"),
     "two entries swapped across tiles": (swap_entries(100, 300), 100, r"^error: entry 100 is not"),
     "truncated: entries only": (truncate(4, tree=False, checkpoints=False), 309, r"^error: entries 309\u2013312 are missing"),
@@ -317,7 +328,7 @@ def rebuild(ws: Path, bodies: list[bytes], batches: list[int]) -> None:
     """The attacker with the stolen signing key: empty every log table, then append `bodies`
     again in `batches`, each with its freshly signed checkpoint, exactly as mast would."""
     with attacker(ws) as con:
-        for table in ("entries", "log_tiles", "log_nodes", "log_checkpoints", "log_cosignatures"):
+        for table in ("entry_chunks", "entry_refs", "log_tiles", "log_nodes", "log_checkpoints", "log_cosignatures"):
             con.execute(f"DELETE FROM {table}")
     w = Workspace.open(ws)
     try:
@@ -336,7 +347,7 @@ def rebuild(ws: Path, bodies: list[bytes], batches: list[int]) -> None:
 def all_bodies(ws: Path) -> list[bytes]:
     con = sqlite3.connect(ws / ".mast" / "mast.db")
     try:
-        return [bytes(b) for (b,) in con.execute("SELECT body FROM entries ORDER BY idx")]
+        return tampering.bodies(con)
     finally:
         con.close()
 

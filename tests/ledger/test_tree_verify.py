@@ -1,22 +1,23 @@
 """`verify_log`: a log written as the store writes it verifies; any changed, missing, extra or
-reordered entry, projection or stored hash is found and named by its first bad index."""
+reordered entry, kind, ref or stored hash is found and named by its first bad index."""
 
 from __future__ import annotations
 
 import gc
-import hashlib
 import sqlite3
+from contextlib import contextmanager
 
 import pytest
 
 from mast.errors import IntegrityFailure
+import tampering
+
+from mast import bundles
 from mast.ledger import merkle, tree
-from mast.ledger import verify as verify_module
 from mast.ledger.verify import LogIntegrityFailure, VerifyResult, verify_log
-from mast.records.canonical import record_bytes, sha256_hex
+from mast.records.canonical import record_bytes
 from mast.records.kinds import parse_record
 from mast.records.store import Store
-from mast.vocabulary import iso
 
 N = 700  # two full tiles and a partial one
 
@@ -24,7 +25,7 @@ N = 700  # two full tiles and a partial one
 def _record(i: int):
     data = {"kind": "model", "at": "2025-01-01T00:00:00Z", "id": f"m{i}", "name": f"Model {i}"}
     if i % 5 == 0:
-        data["at"] = "2025-01-01T02:30:00+02:30"       # the at column holds it in UTC
+        data["at"] = "2025-01-01T02:30:00+02:30"
     if i % 3 == 0:
         data["ref"] = f"model-{i}"
     if i % 11 == 0:
@@ -58,29 +59,37 @@ def check(db, **kwargs) -> VerifyResult:
         store.close()
 
 
+@contextmanager
+def tampered(db):
+    """A connection to the database behind mast's back (triggers dropped), committed at the end."""
+    con = tampering.connect(db)
+    try:
+        yield con
+        con.commit()
+    finally:
+        con.close()
+
+
 def tamper(db, *statements: str, params=()) -> None:
-    """Change the database behind mast's back, as someone with the file could."""
-    con = sqlite3.connect(db)
-    for name, in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        con.execute(f"DROP TRIGGER {name}")
-    for statement in statements:
-        con.execute(statement, params) if "?" in statement else con.execute(statement)
-    con.commit()
-    con.close()
+    """Run SQL on the database behind mast's back (the stored tree's tables, here)."""
+    with tampered(db) as con:
+        for statement in statements:
+            con.execute(statement, params) if "?" in statement else con.execute(statement)
 
 
 def body_of(db, index: int) -> bytes:
     con = sqlite3.connect(db)
-    body = con.execute("SELECT body FROM entries WHERE idx = ?", (index,)).fetchone()[0]
-    con.close()
-    return body
+    try:
+        return tampering.body_of(con, index)
+    finally:
+        con.close()
 
 
 def failed_at(result: VerifyResult, index: int | None, *words: str) -> None:
     assert not result.ok
     assert result.bad_index == index, result.message
     for word in words:
-        assert word in result.message
+        assert word in result.message, result.message
 
 
 # -- a good log ------------------------------------------------------------------------------
@@ -124,89 +133,187 @@ def test_checkpoints_are_compared_with_the_recomputed_tree(db):
 
 
 def test_a_changed_byte_of_a_body(db):
-    body = bytearray(body_of(db, 123))
-    body[body.index(b"Model")] ^= 0x20
-    tamper(db, "UPDATE entries SET body = ? WHERE idx = 123", params=(bytes(body),))
-    failed_at(check(db), 123, "entry 123", "SHA-256")
+    with tampered(db) as con:
+        tampering.flip_byte(con, 123, b"Model")
+    failed_at(check(db), 123, "entry 123", "not the entry the tree holds")
 
 
-def test_a_changed_body_with_its_id_recomputed(db):
-    body = body_of(db, 400).replace(b"Model 400", b"Model 4OO")
-    tamper(db, "UPDATE entries SET body = ?, id = ? WHERE idx = 400", params=(body, sha256_hex(body)))
-    failed_at(check(db), 400, "entry 400", "not the entry the tree holds")
+def test_a_changed_body_with_its_leaf_hash_fixed_up(db):
+    # The stored leaf hash made the new body's: the node above it no longer agrees.
+    with tampered(db) as con:
+        tampering.set_body(con, 400, body_of(db, 400).replace(b"Model 400", b"Model 4OO"))
+        tampering.fix_leaf_hash(con, 400)
+    failed_at(check(db), 400, "node 200 at level 1 (over entries from 400)")
+
+
+def test_a_changed_body_with_the_tree_rebuilt_is_caught_by_a_checkpoint(db):
+    roots = {s: merkle.MemoryTree.of_leaves(record_bytes(_record(i)) for i in range(s)).root() for s in (300, N)}
+    with tampered(db) as con:
+        tampering.set_body(con, 400, body_of(db, 400).replace(b"Model 400", b"Model 4OO"))
+        tampering.rebuild_tree(con)
+    assert check(db).ok                                   # the tree alone agrees with the entries
+    failed_at(check(db, checkpoints=list(roots.items())), None, f"checkpoint of size {N}", "was changed")
 
 
 def test_a_body_that_is_not_json(db):
-    body = b"not json at all"
-    tamper(db, "UPDATE entries SET body = ?, id = ? WHERE idx = 650", params=(body, sha256_hex(body)))
+    with tampered(db) as con:
+        tampering.set_body(con, 650, b"not json at all")
     failed_at(check(db), 650, "entry 650", "not JSON")
 
 
 def test_a_deleted_entry(db):
-    tamper(db, "DELETE FROM entries WHERE idx = 256")
+    with tampered(db) as con:
+        tampering.delete_entry(con, 256)
     failed_at(check(db), 256, "entry 256 is missing")
 
 
+def test_a_deleted_chunk_leaves_a_gap(db):
+    with tampered(db) as con:
+        first = tampering.delete_chunk(con, 400)
+    failed_at(check(db), first, f"entry {first} is missing", "jump")
+
+
+def test_overlapping_chunks(db):
+    with tampered(db) as con:
+        tampering.move_chunk(con, 650, 640)
+    failed_at(check(db), 640, "entry 640", "out of order")
+
+
 def test_two_swapped_entries(db):
-    tamper(db, "UPDATE entries SET idx = -1 WHERE idx = 10", "UPDATE entries SET idx = 10 WHERE idx = 20",
-           "UPDATE entries SET idx = 20 WHERE idx = -1")
+    with tampered(db) as con:
+        tampering.swap(con, 10, 20)
     failed_at(check(db), 10, "entry 10", "reordered")
 
 
 def test_the_first_entry_deleted(db):
-    tamper(db, "DELETE FROM entries WHERE idx = 0")
+    with tampered(db) as con:
+        tampering.delete_chunk(con, 0)
     failed_at(check(db), 0, "entry 0 is missing")
 
 
 def test_an_entry_moved_before_the_first(db):
-    tamper(db, "UPDATE entries SET idx = -1 WHERE idx = 0")
+    with tampered(db) as con:
+        tampering.move_chunk(con, 0, -1)
     failed_at(check(db), 0, "entry 0", "out of order", "index -1")
 
 
+def test_a_count_that_disagrees_with_the_framing(db):
+    first = 1                                                  # batch 2's first chunk: 1-256
+    with tampered(db) as con:
+        con.execute("UPDATE entry_chunks SET count = count + 1 WHERE first = ?", (first,))
+    failed_at(check(db), 257, "entry 257", "says it holds 257 entries but frames 256")
+
+
+def test_a_broken_framing(db):
+    with tampered(db) as con:
+        (blob,) = con.execute("SELECT bodies FROM entry_chunks WHERE first = 300").fetchone()
+        con.execute("UPDATE entry_chunks SET bodies = ? WHERE first = 300", (bytes(blob)[:-1],))
+    failed_at(check(db), 300, "entry 300", "framing")
+
+
 def test_a_gap_is_named_after_the_entries_before_it_are_checked(db):
-    # Entry 200 changed (its id fixed up) and entry 500 deleted: 200 is the first bad one.
-    body = body_of(db, 200).replace(b"Model 200", b"Model 2OO")
-    tamper(db, "UPDATE entries SET body = ?, id = ? WHERE idx = 200", params=(body, sha256_hex(body)))
-    tamper(db, "DELETE FROM entries WHERE idx = 500")
+    # Entry 200 changed and a chunk from 557 deleted: 200 is the first bad one.
+    with tampered(db) as con:
+        tampering.flip_byte(con, 200, b"Model")
+        tampering.delete_chunk(con, 600)
     failed_at(check(db), 200, "entry 200", "not the entry the tree holds")
 
 
-def test_a_deleted_entry_is_found_even_with_the_tree_rebuilt_to_match(db):
-    # The remaining bodies, in order, are a consistent log of N - 1 entries; but index 5 is
-    # missing from the entries, and that is named.
-    tamper(db, "DELETE FROM entries WHERE idx = 5", "DELETE FROM log_tiles", "DELETE FROM log_nodes")
-    store = Store.sqlite(db)
-    with store._write() as conn:
-        bodies = [bytes(b) for (b,) in conn.exec_driver_sql("SELECT body FROM entries ORDER BY idx")]
-        tree.extend(conn, 0, bodies)
-    store.close()
-    failed_at(check(db), 5, "entry 5 is missing")
+def test_a_deleted_entry_with_the_tree_rebuilt_to_match_is_caught_by_a_checkpoint(db):
+    # The remaining bodies, in order, are a consistent log of N - 1 entries: only a
+    # checkpoint of the log as it was can tell.
+    roots = [(s, merkle.MemoryTree.of_leaves(record_bytes(_record(i)) for i in range(s)).root()) for s in (1, 300)]
+    with tampered(db) as con:
+        tampering.delete_entry(con, 5)
+        tampering.rebuild_tree(con)
+    assert check(db).ok and check(db).size == N - 1
+    failed_at(check(db, checkpoints=roots), None, "checkpoint of size 300", "an entry from 1 to 299")
 
 
-def test_a_body_stored_as_text(db):
-    # The same bytes, but TEXT instead of the BLOB the store writes: its id and hash still
-    # match, yet readers that expect bytes would fail on it.
-    tamper(db, "UPDATE entries SET body = CAST(body AS TEXT) WHERE idx = 42")
-    failed_at(check(db), 42, "entry 42", "stored as TEXT")
+def test_a_chunk_stored_as_text(db):
+    # The same bytes, but TEXT instead of the BLOB the store writes: the hashes still match,
+    # yet readers that expect bytes would fail on it. Named at the chunk's first entry.
+    with tampered(db) as con:
+        first = tampering.chunk_first(con, 42)
+        con.execute("UPDATE entry_chunks SET bodies = CAST(bodies AS TEXT) WHERE first = ?", (first,))
+    failed_at(check(db), first, f"entry {first}", "stored as TEXT")
 
 
 def test_a_body_not_json_is_named_as_such_before_the_tree(db):
-    # Its id fixed up: the stream finds it is not the entry the tree holds, the projection
-    # pass that it is not JSON; of one entry's failures, that one is named.
-    body = b'{"kind": "model", "at": '
-    tamper(db, "UPDATE entries SET body = ?, id = ? WHERE idx = 3", params=(body, sha256_hex(body)))
+    # Not the entry the tree holds either; of one entry's failures, that it is not JSON is named.
+    with tampered(db) as con:
+        tampering.set_body(con, 3, b'{"kind": "model", "at": ')
     failed_at(check(db), 3, "entry 3", "not JSON")
 
 
-def test_a_bad_id_is_named_before_a_bad_projection_of_the_same_entry(db):
-    tamper(db, "UPDATE entries SET id = '" + "0" * 64 + "', kind = 'eval' WHERE idx = 320")
-    failed_at(check(db), 320, "entry 320", "SHA-256")
+def test_a_kind_that_disagrees_with_its_record(db):
+    with tampered(db) as con:
+        tampering.set_kind(con, 320, "eval")
+    failed_at(check(db), 320, "entry 320", "says it is of kind 'eval' but the record is of kind 'model'")
 
 
-def test_a_bad_projection_before_a_bad_id_is_named_first(db):
-    tamper(db, "UPDATE entries SET kind = 'eval' WHERE idx = 310",
-           "UPDATE entries SET id = '" + "0" * 64 + "' WHERE idx = 320")
-    failed_at(check(db), 310, "entry 310", "kind column says 'eval'")
+def small_log(path, records) -> None:
+    store = Store.sqlite(path, create=True)
+    tree.create_tables(store.engine)
+    append(store, records)
+    store.close()
+
+
+def test_a_kind_in_a_chunk_of_one_kind(tmp_path):
+    # Kinds are not hashed: changing one leaves the tree as it was.
+    small_log(tmp_path / "u.db", [_record(i) for i in range(1, 11)])      # models only
+    assert check(tmp_path / "u.db").ok
+    with tampered(tmp_path / "u.db") as con:
+        tampering.set_kind(con, 3, "stage")
+    failed_at(check(tmp_path / "u.db"), 3, "entry 3", "says it is of kind 'stage' but the record is of kind 'model'")
+
+
+def test_a_record_with_a_nested_kind_key_is_parsed_for_its_own(tmp_path):
+    # A body holding `"kind":` twice is parsed: the nested key does not stand in for its kind.
+    record = parse_record({"kind": "eval", "at": "2025-01-01T00:00:00Z", "model": "m1", "task": "t",
+                           "metrics": {"kind": 1}})
+    assert record_bytes(record).count(b'"kind":') == 2
+    small_log(tmp_path / "n.db", [_record(1), record])
+    assert check(tmp_path / "n.db").ok
+    with tampered(tmp_path / "n.db") as con:
+        tampering.set_kind(con, 1, "model")
+    failed_at(check(tmp_path / "n.db"), 1, "kind 'model' but the record is of kind 'eval'")
+
+
+def test_a_kinds_list_of_the_wrong_length(db):
+    with tampered(db) as con:
+        con.execute("UPDATE entry_chunks SET kinds = kinds || ',model' WHERE first = 300")
+    failed_at(check(db), 301, "entry 301", "2 kinds for 1 entries")
+
+
+def test_a_changed_ref_row(db):
+    with tampered(db) as con:
+        tampering.set_ref(con, 300, "someone-else")
+    failed_at(check(db), 300, "entry 300", "entry_refs gives it the ref 'someone-else'", "'model-300'")
+
+
+def test_a_missing_ref_row(db):
+    with tampered(db) as con:
+        tampering.remove_ref(con, 300)
+    failed_at(check(db), 300, "entry 300", "entry_refs has no row for it")
+
+
+def test_an_extra_ref_row(db):
+    with tampered(db) as con:
+        tampering.add_ref(con, 301, "extra")
+    failed_at(check(db), 301, "entry 301", "entry_refs gives it the ref 'extra', but the record has no ref")
+
+
+def test_a_ref_row_beyond_the_log(db):
+    with tampered(db) as con:
+        tampering.add_ref(con, N + 3, "later")
+    failed_at(check(db), N + 3, f"entry {N + 3}", f"the log has {N} entries")
+
+
+def test_a_ref_row_moved_to_another_entry(db):
+    with tampered(db) as con:
+        con.execute("UPDATE entry_refs SET idx = 301 WHERE idx = 300")
+    failed_at(check(db), 300, "entry 300", "entry_refs has no row for it")
 
 
 def test_verify_leaves_the_garbage_collector_as_it_was(db):
@@ -222,41 +329,22 @@ def test_verify_leaves_the_garbage_collector_as_it_was(db):
 
 
 def test_a_truncated_log(db):
-    tamper(db, f"DELETE FROM entries WHERE idx >= {N - 3}")
+    with tampered(db) as con:
+        tampering.truncate(con, N - 3)
     failed_at(check(db), N - 3, "beyond", "entries are missing")
 
 
 def test_a_log_cut_back_to_a_tile_boundary(db):
-    tamper(db, "DELETE FROM entries WHERE idx >= 512")
+    with tampered(db) as con:
+        tampering.truncate(con, 512)
     failed_at(check(db), 512, "beyond")
 
 
 def test_an_entry_added_without_the_tree(db):
     record = _record(10_000)
-    body = record_bytes(record)
-    tamper(db, "INSERT INTO entries (idx, id, kind, at, ref, body) VALUES (?, ?, ?, ?, ?, ?)",
-           params=(N, sha256_hex(body), record.kind, iso(record.at), record.ref, body))
+    with tampered(db) as con:
+        tampering.append(con, record_bytes(record), record.kind, record.ref)
     failed_at(check(db), N, f"node {N}", "missing")
-
-
-@pytest.mark.parametrize("column,value,words", [
-    ("kind", "'eval'", ["kind column says 'eval'"]),
-    ("ref", "'someone-else'", ["ref column says 'someone-else'"]),
-    ("ref", "NULL", ["ref column says None"]),
-    ("at", "'2024-01-01T00:00:00Z'", ["at column says '2024-01-01T00:00:00Z'"]),
-    ("id", "'" + "0" * 64 + "'", ["SHA-256"]),
-])
-def test_a_projection_that_disagrees_with_its_record(db, column, value, words):
-    tamper(db, f"UPDATE entries SET {column} = {value} WHERE idx = 300")
-    failed_at(check(db), 300, "entry 300", *words)
-
-
-def test_the_at_column_is_compared_as_an_instant(db):
-    # Entry 5's record says 02:30+02:30; its column, 00:00Z: that is the same moment.
-    assert b"+02:30" in body_of(db, 5)
-    assert check(db).ok
-    tamper(db, "UPDATE entries SET at = '2025-01-01T02:30:00Z' WHERE idx = 5")
-    failed_at(check(db), 5, "at column")
 
 
 # -- tampering with the stored tree ----------------------------------------------------------
@@ -304,65 +392,13 @@ def test_a_hash_stored_beyond_the_entries(db):
 
 
 def test_a_failure_raises_an_integrity_failure_with_the_index(db):
-    tamper(db, "DELETE FROM entries WHERE idx = 7")
+    with tampered(db) as con:
+        tampering.delete_entry(con, 7)
     result = check(db)
     with pytest.raises(LogIntegrityFailure) as caught:
         result.raise_for_failure()
     assert isinstance(caught.value, IntegrityFailure) and caught.value.exit_code == 4
     assert caught.value.index == 7 and "entry 7" in str(caught.value)
-
-
-@pytest.mark.parametrize("statements,index,words", [
-    (["UPDATE entries SET kind = 'eval' WHERE idx = 301"], 301, "kind column"),
-    (["UPDATE entries SET body = CAST(body AS TEXT) WHERE idx = 42"], 42, "stored as TEXT"),
-    (["UPDATE entries SET body = x'7b', id = '" + hashlib.sha256(b"{").hexdigest() + "' WHERE idx = 9"], 9, "not JSON"),
-    (["UPDATE entries SET kind = 'eval' WHERE idx = 310", "UPDATE entries SET id = 'x' WHERE idx = 320"], 310, "kind"),
-    (["UPDATE entries SET kind = 'eval', id = 'x' WHERE idx = 320"], 320, "SHA-256"),
-    (["DELETE FROM entries WHERE idx = 600"], 600, "missing"),
-])
-def test_the_python_path_finds_what_the_sql_path_finds(db, statements, index, words):
-    tamper(db, *statements)
-    store = Store.sqlite(db)
-    with store.engine.connect() as conn:
-        sql = verify_log(conn)
-        py = verify_module._verify(conn, [], 1 << 16, use_sql_json=False)
-    store.close()
-    assert (sql.bad_index, sql.message) == (py.bad_index, py.message) == (index, sql.message)
-    assert words in py.message
-
-
-def test_ids_are_sha256_of_the_body(db):
-    body = body_of(db, 0)
-    con = sqlite3.connect(db)
-    assert con.execute("SELECT id FROM entries WHERE idx = 0").fetchone()[0] == hashlib.sha256(body).hexdigest()
-    con.close()
-
-
-# -- the pipeline ----------------------------------------------------------------------------
-
-
-def test_a_hashing_worker_gives_the_same_answers(db):
-    store = Store.sqlite(db)
-    with store.engine.connect() as conn:
-        serial = verify_log(conn, batch=256, workers=0)
-        parallel = verify_log(conn, batch=256, workers=1)
-    store.close()
-    assert parallel == serial and parallel.ok
-
-
-@pytest.mark.parametrize("statement,index", [
-    ("UPDATE entries SET id = '" + "0" * 64 + "' WHERE idx = 600", 600),
-    ("DELETE FROM entries WHERE idx = 5", 5),
-    ("UPDATE entries SET kind = 'eval' WHERE idx = 257", 257),
-])
-def test_a_hashing_worker_stops_at_the_first_bad_entry(db, statement, index):
-    tamper(db, statement)
-    store = Store.sqlite(db)
-    with store.engine.connect() as conn:
-        serial = verify_log(conn, batch=256, workers=0)
-        parallel = verify_log(conn, batch=256, workers=1)
-    store.close()
-    assert parallel == serial and parallel.bad_index == index
 
 
 def test_an_in_memory_log_verifies_on_its_one_connection():

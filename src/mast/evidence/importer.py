@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from mast.errors import InvalidInput, Problem
 from mast.evidence import csv_import, inspect_logs, lm_eval
@@ -34,7 +33,7 @@ from mast.evidence.mapping import Mapping, strip_prefix
 from mast.evidence.results import Result
 from mast.records.kinds import Audience, EvalRecord, ModelRecord
 from mast.records.loader import Batch
-from mast.records.store import Entry, entries_table
+from mast.records.store import Entry
 from mast.workspace import Workspace
 
 FORMATS = (inspect_logs.FORMAT, lm_eval.FORMAT, csv_import.FORMAT)
@@ -140,16 +139,13 @@ def read_file(source: SourceFile, *, partial: bool) -> list[Result]:
 
 def imported_hashes(ws: Workspace) -> set[str]:
     """The `source.sha256` of every stored eval record: the files already imported."""
-    t = entries_table
     hashes: set[str] = set()
-    with ws.store.engine.connect() as conn:
-        for (body,) in conn.execute(select(t.c.body).where(t.c.kind == "eval")):
-            raw = bytes(body)
-            if b'"sha256"' not in raw:
-                continue
-            source = json.loads(raw).get("source") or {}
-            if isinstance(source.get("sha256"), str):
-                hashes.add(source["sha256"])
+    for _index, raw in ws.store.bodies_of("eval"):
+        if b'"sha256"' not in raw:
+            continue
+        source = json.loads(raw).get("source") or {}
+        if isinstance(source.get("sha256"), str):
+            hashes.add(source["sha256"])
     return hashes
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, Text, column, func, insert, select, table
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, Text, column, insert, select, table
 from sqlalchemy.engine import Connection
 
+from mast import bundles
 from mast.errors import IntegrityFailure
 from mast.ledger import tree
 from mast.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
@@ -199,21 +200,31 @@ def check_blobs(conn: Connection) -> int:
     return count
 
 
-#: the store's entries, named here without importing the store
-_entries = table("entries", column("idx", Integer))
-
-
 def _check_not_truncated(conn: Connection) -> None:
     """Entries deleted from the end of the log while the stored tree still holds their hashes:
     name the first missing index. (The full check would otherwise find the tree's partial
     tile short of hashes below the cut, and name an index there that is not at fault.)"""
     from mast.ledger.verify import LogIntegrityFailure
 
-    # Two queries: together SQLite would scan the table; apart each reads one index.
-    count = conn.execute(select(func.count()).select_from(_entries)).scalar()
-    last = conn.execute(select(func.max(_entries.c.idx))).scalar()
+    # The store's chunks (named here without importing the store): how many entries they
+    # hold, and where the last ends; equal when they tile the log without a gap.
+    count, end = conn.exec_driver_sql("SELECT coalesce(sum(count), 0), max(first + count) FROM entry_chunks").one()
     have = tree.tree_size(conn)
-    if have > count and (last is None or last == count - 1):
+    if have > count and (end is None or end == count) and _last_entry_in_place(conn, count):
         ends = f"the log ends at entry {count - 1}" if count else "the log has no entries"
         raise LogIntegrityFailure(f"entries {count}\u2013{have - 1} are missing: the stored tree has {have} leaves "
                                   f"but {ends}", count)
+
+
+def _last_entry_in_place(conn: Connection, count: int) -> bool:
+    """Whether the log's last entry is the tree's leaf at its index: then the entries end
+    early (a truncation); otherwise one was removed before it, which the full check names."""
+    if count == 0:
+        return True
+    blob = conn.exec_driver_sql("SELECT bodies FROM entry_chunks ORDER BY first DESC LIMIT 1").scalar()
+    try:
+        last = bundles.split(bytes(blob))[-1]
+        held = tree.SqlNodeSource(conn).node(0, count - 1)
+    except (bundles.BrokenBundle, IndexError, KeyError, TypeError):
+        return False
+    return hashlib.sha256(b"\x00" + last).digest() == held

@@ -1,11 +1,11 @@
 """Verify the log from scratch: every entry, every stored hash, every given checkpoint.
 
-`verify_log(conn)` reads the entries once, in index order, and checks, for each:
+`verify_log(conn)` reads the entry chunks once, in log order, and checks:
 
-- the indexes run 0, 1, 2, ... with none missing;
-- `entries.id` is the SHA-256 of `entries.body` (the record's canonical JSON);
-- the `kind`, `at` and `ref` columns (projections the store keeps for queries) say what the
-  body says (`at` as the same instant, in UTC);
+- the chunks tile the log: each starts where the one before it ended, from 0 (a gap or an
+  overlap names the first index out of place), and frames exactly `count` entries;
+- each entry's kind in its chunk's `kinds` is the record's top-level `kind`;
+- `entry_refs` holds exactly the (ref, index) of the records that have a top-level `ref`;
 
 then rebuilds the Merkle tree from the bodies and compares it with every stored tile and
 single hash (`mast.ledger.tree`), and checks that the stored tree holds nothing more. Finally
@@ -13,45 +13,49 @@ each (size, root) in `checkpoints` must be a root of the recomputed tree — the
 which signed checkpoints, the log's own and those an outsider kept, are checked.
 
 It returns a `VerifyResult` naming the first bad index; `result.raise_for_failure()` raises
-`LogIntegrityFailure` (an `IntegrityFailure`: exit 4).
+`LogIntegrityFailure` (an `IntegrityFailure`: exit 4). Of several failures the lowest index is
+named; at one index, a misplaced entry first, then its kind or ref, then the tree.
 
-On SQLite the projections are compared with the bodies by SQLite's JSON functions, in C, in
-a pass of their own beside the stream of entries (Python judges only the entries that pass
-flags); elsewhere by Python's `json` as the entries stream. Everything the stream and the
-tree check read is read in the connection's one transaction.
+Kinds and refs are checked without parsing most bodies. A record's canonical JSON holds its
+top-level kind as the bytes `"kind":"<kind>"`; if a body holds `"kind":` once, that is it (a
+nested key "kind" or one ending in an escaped quote would make it twice), else the body is
+parsed. A chunk whose bodies hold `"kind":` once each and `"kind":"model"` as often, for a chunk
+of models, needs two `bytes.count`s. This relies on each body being a record mast wrote: one
+that is not is not the entry the tree holds (or, if the tree was rebuilt to match, not the one
+the signed checkpoints hold), which the same run finds. Only bodies holding `"ref":` are parsed
+for their ref. Everything is read in the connection's one transaction.
 """
 
 from __future__ import annotations
 
-from mast.gcpause import gc_paused
-
-import array
 import hashlib
-import json
-import multiprocessing
-import threading
-from contextlib import contextmanager
+import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
-from sqlalchemy import Integer, LargeBinary, Text, bindparam, column, func, select, table
+from pydantic_core import from_json
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
+from mast import bundles
 from mast.errors import IntegrityFailure
+from mast.gcpause import gc_paused
 from mast.ledger import merkle
 from mast.ledger.merkle import EMPTY_ROOT, HASH_SIZE, fold_right
 from mast.ledger.tree import TILE_HEIGHT, TILE_WIDTH, SqlNodeSource, log_nodes, log_tiles, pyramid, tile_blob
 
-#: The entries table as `mast.records.store` creates it (named here, not imported: `ledger`
-#: must not depend on the store).
-entries = table(
-    "entries",
-    column("idx", Integer), column("id", Text), column("kind", Text), column("at", Text),
-    column("ref", Text), column("body", LargeBinary),
-)
+#: Entries per step of the tree check: a multiple of TILE_WIDTH.
+_BATCH = 1 << 16
+#: The store's tables (named here, not imported: `ledger` must not depend on the store).
+_CHUNKS = "SELECT first, count, kinds, bodies FROM entry_chunks ORDER BY first"
+_REFS = "SELECT idx, ref FROM entry_refs ORDER BY idx, ref"
+_KIND = b'"kind":'
+_REF = b'"ref":'
+#: A kind as canonical JSON writes a plain one: no escapes.
+_KIND_VALUES = re.compile(rb'"kind":"([^"\\]*)"')
 
-_BATCH = 1 << 16  # entries per step: a multiple of TILE_WIDTH
+# Of failures at one index, the one named: lowest rank first.
+_PLACE, _CONTENT, _TREE = 0, 1, 2
 
 
 class LogIntegrityFailure(IntegrityFailure):
@@ -85,407 +89,221 @@ class _Bad(Exception):
         self.message = message
 
 
+class _First:
+    """The failure to name: the lowest index, and at one index the lowest rank."""
+
+    def __init__(self) -> None:
+        self.bad: _Bad | None = None
+        self.rank = 0
+
+    def add(self, bad: _Bad | None, rank: int) -> None:
+        if bad is None:
+            return
+        if self.bad is None or (bad.index, rank) < (self.bad.index, self.rank):
+            self.bad, self.rank = bad, rank
+
+
 def verify_log(conn: Connection, checkpoints: Iterable[tuple[int, bytes]] = (), *,
-               batch: int = _BATCH, workers: int | None = None) -> VerifyResult:
+               batch: int = _BATCH) -> VerifyResult:
     """Recompute the log from its entries and compare with everything stored (see module).
 
     `checkpoints`: (tree size, root hash) pairs, each of which must be the root of the first
-    `size` recomputed entries.
+    `size` recomputed entries. `batch`: entries per step of the tree check (whose stored
+    tiles are read a step at a time).
 
-    `workers`: processes that hash the entries while this one reads the database and rebuilds
-    the tree (a pipeline, one batch apart). Default: none. One pays off only when a core is
-    idle: it takes the hashing off this process but costs more CPU in all, as the bodies and
-    hashes cross a pipe. At a million entries, with another process keeping the second core
-    busy: 5.9 s of CPU and of wall time without a worker, 7.9 s of each with one.
+    One process, one thread: at a million entries the whole check takes about 1.3× the time
+    of hashing the tree in plain Python (docs/log.md, "Measured"); a process hashing beside
+    this one paid off only on an idle second core and cost more CPU in all (the bodies and
+    hashes crossing a pipe), so there is none.
     """
     if batch % TILE_WIDTH:
         raise ValueError(f"batch must be a multiple of {TILE_WIDTH}")
-    use_sql_json = conn.dialect.name == "sqlite" and _sqlite_version(conn) >= (3, 38, 0)
-    worker = _HashWorker() if workers else None
-    try:
-        with gc_paused():
-            return _verify(conn, sorted(checkpoints), batch, use_sql_json, worker)
-    finally:
-        if worker is not None:
-            worker.close()
+    with gc_paused():
+        return _verify(conn, sorted(checkpoints), batch)
 
 
-
-
-def _sqlite_version(conn: Connection) -> tuple[int, ...]:
-    return getattr(conn.dialect.dbapi, "sqlite_version_info", (0, 0, 0))
-
-
-# -- hashing ---------------------------------------------------------------------------------
-
-
-def _hash_bodies(bodies: Sequence[bytes]) -> tuple[list[bytes], list[str]]:
-    """Leaf hashes and ids: two comprehensions (one loop filling both lists measured no faster)."""
-    sha = hashlib.sha256
-    return [sha(b"\x00" + body).digest() for body in bodies], [sha(body).hexdigest() for body in bodies]
-
-
-def _worker_loop(pipe) -> None:  # pragma: no cover  (runs in the worker process)
-    """Receive bodies (lengths, then the bytes), send back leaf hashes and ids, until told to stop."""
-    while True:
-        lengths = pipe.recv_bytes()
-        if not lengths:
-            return
-        blob = pipe.recv_bytes()
-        sizes = array.array("I")
-        sizes.frombytes(lengths)
-        bodies, at = [], 0
-        for n in sizes:
-            bodies.append(blob[at:at + n])
-            at += n
-        leaves, ids = _hash_bodies(bodies)
-        pipe.send_bytes(b"".join(leaves))
-        pipe.send_bytes("".join(ids).encode("ascii"))
-
-
-class _HashWorker:
-    """A process that hashes one batch of entries while this one reads and checks the
-    previous: SHA-256 of short entries holds the GIL, so threads would not help. Bodies go
-    over a pipe as one blob; a pipe, not a Pool, so that no helper thread of ours fights this
-    one for the GIL. Forked where possible: it starts in milliseconds and touches nothing of
-    the parent's but its end of the pipe."""
-
-    def __init__(self) -> None:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        self.pipe, child = context.Pipe()
-        self.process = context.Process(target=_worker_loop, args=(child,), daemon=True)
-        self.process.start()
-        child.close()
-        self.outstanding = 0
-
-    def send(self, bodies: Sequence[bytes]) -> None:
-        self.pipe.send_bytes(array.array("I", [len(b) for b in bodies]).tobytes())
-        self.pipe.send_bytes(b"".join(bodies))
-        self.outstanding += 1
-
-    def receive(self) -> tuple[list[bytes], list[str]]:
-        self.outstanding -= 1
-        joined = self.pipe.recv_bytes()
-        ids = self.pipe.recv_bytes().decode("ascii")
-        return ([joined[i:i + HASH_SIZE] for i in range(0, len(joined), HASH_SIZE)],
-                [ids[i:i + 64] for i in range(0, len(ids), 64)])
-
-    def close(self) -> None:
-        if self.outstanding:               # stopped early: its answer is not wanted
-            self.process.kill()
-        else:
-            try:
-                self.pipe.send_bytes(b"")
-            except OSError:
-                pass
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.pipe.close()
-
-
-# -- the scan --------------------------------------------------------------------------------
-
-_FIRST_INDEX = select(func.min(entries.c.idx))
-_LAST_INDEX = select(func.max(entries.c.idx))
-
-
-def _first_gap(conn: Connection) -> tuple[int, _Bad | None]:
-    """How many entries are at their places (indexes 0, 1, ... with none missing), and the
-    failure at the first that is not: every index read, so only for a log that fails."""
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute("SELECT idx FROM entries ORDER BY idx")
-        position = 0
-        while rows := cursor.fetchmany(_BATCH):
-            for (idx,) in rows:
-                if idx != position:
-                    return position, _misplaced(position, idx)
-                position += 1
-    finally:
-        cursor.close()
-    return position, None
-
-
-def _misplaced(position: int, idx: int) -> _Bad:
-    if idx > position:
-        return _Bad(position, f"entry {position} is missing: the entries jump from {position - 1} to {idx}"
-                    if position else "entry 0 is missing")
-    return _Bad(position, f"entry {position}: the entries are out of order (index {idx} here)")
-
-
-def _verify(conn: Connection, checkpoints: Sequence[tuple[int, bytes]], batch: int, use_sql_json: bool,
-            worker: _HashWorker | None = None) -> VerifyResult:
-    # The first statement through SQLAlchemy begins the transaction that every read below,
-    # the raw cursor's too, runs in.
-    lowest, highest = conn.execute(_FIRST_INDEX).scalar(), conn.execute(_LAST_INDEX).scalar()
-    limit, gap = 0 if highest is None else highest + 1, None
-    if lowest is not None and lowest != 0:
-        limit, gap = _first_gap(conn)
-    # The stream reads the entries below `limit` by position, not by index (their Python ints
-    # cost a quarter of the reading, ≈0.3 s at a million entries; counting them first, a
-    # scan of an index, ≈0.15 s). An entry missing in between shifts every later one, which
-    # the checks see as changed: on any failure, and if fewer rows came than `limit`, the
-    # indexes are read after all, and a gap named if it comes first.
-
-    def or_gap(failure: VerifyResult) -> VerifyResult:
-        position, missing = (limit, gap) if gap is not None else _first_gap(conn)
-        if missing is not None and (failure.bad_index is None or position <= failure.bad_index):
-            return _first(projection, _failed(position, missing))
-        return failure
-
-    # On SQLite, one pass in C finds the entries whose projections differ from their bodies
-    # (as text; Python then judges those few), beside the stream below, which then carries
-    # no projections; its first bad index competes with the stream's.
-    projection = _ProjectionPass(conn, limit) if use_sql_json else None
-    # Rows straight from the DBAPI cursor: plain tuples, a third of the cost of Row objects
-    # at a million entries. Same connection, same transaction.
-    cursor = conn.connection.dbapi_connection.cursor()
-    cursor.execute("SELECT id, body FROM entries WHERE idx < ? ORDER BY idx" if use_sql_json else
-                   "SELECT id, body, kind, at, ref FROM entries WHERE idx < ? ORDER BY idx", (limit,))
+def _verify(conn: Connection, checkpoints: Sequence[tuple[int, bytes]], batch: int) -> VerifyResult:
+    # The first statement through SQLAlchemy begins the transaction that every read below runs in.
+    refs = _Refs(conn.exec_driver_sql(_REFS).all())
     tree = _TreeCheck(conn)
-    size = fetched = 0
+    first_bad = _First()
+    sha = hashlib.sha256
+    position = 0                       # entries read so far: the index of the next
+    hashes: list[bytes] = []           # leaf hashes not yet given to the tree check
     try:
-        pending: _Batch | None = None
-        while True:
-            # Pipeline: read batch k+1 while the worker hashes batch k; then hand it k+1 and
-            # check k here.
-            rows = cursor.fetchmany(batch)
-            ahead = _Batch(rows, fetched) if rows else None
-            fetched += len(rows)
-            if worker is not None:
-                if pending is not None:
-                    pending.hashes = worker.receive()
-                if ahead is not None:
-                    worker.send(ahead.bodies)
-            if pending is not None:
-                bad = _check_batch(pending)
-                hashes = pending.hashes[0] if bad is None else _leaf_hashes(pending.bodies[: bad.index - size])
-                try:
-                    tree.add(hashes)
-                except _Bad as exc:
-                    return or_gap(_first(projection, _failed(size, exc)))
-                if bad is not None:
-                    return or_gap(_first(projection, _failed(bad.index, bad), wins_ties=True))
-                size += len(hashes)
-            if ahead is None:
-                break
-            pending = ahead
-        if gap is None and fetched != limit:           # fewer rows than indexes: one is missing
-            limit, gap = _first_gap(conn)
-        if gap is not None:
-            return _first(projection, _failed(limit, gap))
+        # Read on, past a misplaced or misdescribed entry, until the tree check fails or the
+        # log ends: a stored hash over an earlier entry may be wrong too, and is named first.
+        for first, count, kinds, blob in conn.exec_driver_sql(_CHUNKS):
+            if first != position:
+                first_bad.add(_misplaced(position, first), _PLACE)
+            bodies = _bodies(position, first, count, blob, first_bad)
+            first_bad.add(_kinds_problem(position, kinds, bodies), _CONTENT)
+            first_bad.add(refs.problem(position, bodies), _CONTENT)
+            hashes += [sha(b"\x00" + body).digest() for body in bodies]
+            position += len(bodies)
+            if len(hashes) >= batch:
+                tree.add(hashes)
+                hashes = []
+        tree.add(hashes)
+        first_bad.add(refs.beyond(position), _CONTENT)
         tree.finish()
-        root = tree.root()
     except _Bad as exc:
-        return or_gap(_first(projection, _failed(size, exc)))
-    finally:
-        cursor.close()
-    if projection is not None:
-        bad = projection.get()
-        if bad is not None:
-            return _failed(bad.index, bad)
+        first_bad.add(exc, _TREE)
+    if first_bad.bad is not None:
+        return _failed(position, first_bad.bad)
+    root = tree.root()
     try:
-        _check_checkpoints(conn, size, checkpoints)
+        _check_checkpoints(conn, position, checkpoints)
     except _Bad as exc:
-        return VerifyResult(False, size, root, exc.index, exc.message, 0)
-    return VerifyResult(True, size, root, None, None, len(checkpoints))
-
-
-def _first(projection: "_ProjectionPass | None", failure: VerifyResult, wins_ties: bool = False) -> VerifyResult:
-    """The stream's failure, or the projection pass's if that names an earlier entry. Of one
-    entry's failures the id's is named first, then its projections' (or that it is not
-    JSON), then the tree's: the order in which the Python path checks them."""
-    bad = projection.get() if projection is not None else None
-    if bad is not None and (failure.bad_index is None or bad.index < failure.bad_index
-                            or (bad.index == failure.bad_index and not wins_ties)):
-        return _failed(bad.index, bad)
-    return failure
+        return VerifyResult(False, position, root, exc.index, exc.message, 0)
+    return VerifyResult(True, position, root, None, None, len(checkpoints))
 
 
 def _failed(size: int, exc: _Bad) -> VerifyResult:
-    size = size if exc.index is None else min(size, exc.index)
+    size = size if exc.index is None else max(0, min(size, exc.index))
     return VerifyResult(False, size, None, exc.index, exc.message)
 
 
-# -- projections -----------------------------------------------------------------------------
+# -- chunks ----------------------------------------------------------------------------------
 
 
-class _ProjectionPass:
-    """`_first_bad_projection` in a thread on a connection of its own: SQLite runs it in C
-    with the GIL released, beside the hashing in this thread. (With an in-memory database
-    another connection would be another database, so it runs inline there.) Only entries
-    below `limit` count (the entries the stream reads, at their places), so a batch appended
-    meanwhile changes nothing.
-
-    Why a pass of its own rather than a column of the stream: SQLite's JSON costs the same
-    CPU either way (≈1 µs a body here, the parse; a million entries with the stream: 2.06 s
-    as a column of it, 1.99 s as this pass), but here it runs beside the hashing when a core
-    is free."""
-
-    def __init__(self, conn: Connection, limit: int):
-        self.found: _Bad | None = None
-        self.error: BaseException | None = None
-        self.thread: threading.Thread | None = None
-        database = conn.engine.url.database
-        if not database or database == ":memory:" or database.startswith("file::memory:"):
-            self.found = _first_bad_projection(conn, limit)
-            return
-        self.thread = threading.Thread(target=self._run, args=(conn.engine, limit), daemon=True)
-        self.thread.start()
-
-    def _run(self, engine, limit: int) -> None:
-        try:
-            with engine.connect() as conn:
-                self.found = _first_bad_projection(conn, limit)
-        except BaseException as exc:  # re-raised in the caller's thread
-            self.error = exc
-
-    def get(self) -> "_Bad | None":
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-        if self.error is not None:
-            raise self.error
-        return self.found
-
-
-def _first_bad_projection_sql(conn: Connection) -> str:
-    """Entries whose body is not JSON, or whose projections are not the body's as text.
-    SQLite parses a body once for the four calls (its JSON cache); `->>` needs 3.38."""
-    # From SQLite 3.45 a BLOB argument to a JSON function is read as JSONB: text JSON stored
-    # as a BLOB must be cast (which costs a copy).
-    b = "CAST(body AS TEXT)" if _sqlite_version(conn) >= (3, 45, 0) else "body"
-    # CASE, not AND: only CASE is sure not to run `->>` on a body that is not JSON (an error).
-    return (f"SELECT idx, kind, at, ref, body FROM entries WHERE idx < ? AND NOT CASE WHEN json_valid({b}) THEN "
-            f"{b} ->> '$.kind' IS kind AND {b} ->> '$.at' IS at AND {b} ->> '$.ref' IS ref ELSE 0 END ORDER BY idx")
-
-
-def _first_bad_projection(conn: Connection, limit: int) -> "_Bad | None":
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(_first_bad_projection_sql(conn), (limit,))
-        for index, kind, at, ref, body in cursor:
-            try:
-                found = _projections_of(_as_bytes(body), index)
-            except _Bad as bad:
-                return bad
-            problem = _projection_problem(index, (kind, at, ref), found)
-            if problem is not None:
-                return problem
-    finally:
-        cursor.close()
-    return None
-
-
-# -- entries ---------------------------------------------------------------------------------
-
-
-class _Batch:
-    """A batch of rows as the stream returns them, by column: the entries at `first`..."""
-
-    def __init__(self, rows: list, first: int):
-        self.first = first
-        columns = list(zip(*rows))
-        self.ids: Sequence = columns[0]
-        bodies = columns[1]
-        #: the first entry whose body is not bytes, and what it is instead (the store writes
-        #: BLOBs: a TEXT body, say, was written by someone else, and readers would fail on it)
-        self.not_bytes: tuple[int, str] | None = None
-        if set(map(type, bodies)) != {bytes}:          # one check for the batch, in C
-            self.not_bytes = next(((k, _SQL_TYPES.get(type(body), type(body).__name__))
-                                   for k, body in enumerate(bodies)
-                                   if not isinstance(body, (bytes, bytearray, memoryview))), None)
-            bodies = tuple(_as_bytes(body) for body in bodies)
-        self.bodies: Sequence[bytes] = bodies
-        self.projections: tuple[Sequence, ...] | None = tuple(columns[2:5]) if len(columns) > 2 else None
-        self.hashes: tuple[list[bytes], list[str]] | None = None
+def _misplaced(position: int, first: int) -> _Bad:
+    if first > position:
+        return _Bad(position, f"entry {position} is missing: the entries jump from {position - 1} to {first}"
+                    if position else "entry 0 is missing")
+    return _Bad(max(first, 0), f"entry {max(first, 0)}: the entries are out of order (a chunk of entries "
+                               f"from index {first} follows entries up to {position - 1})" if position else
+                f"entry 0: the entries are out of order (the first chunk starts at index {first})")
 
 
 _SQL_TYPES = {str: "TEXT", int: "an INTEGER", float: "a REAL", type(None): "NULL"}
 
 
-def _as_bytes(body: object) -> bytes:
-    """A body as bytes: another driver may give a memoryview. Anything else (a body changed
-    to TEXT, say) stands in as its UTF-8 or as nothing; `_Batch.not_bytes` names it."""
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        return bytes(body)
-    if isinstance(body, str):
-        return body.encode("utf-8", "surrogatepass")
-    return b""
-
-
-def _leaf_hashes(bodies: Sequence[bytes]) -> list[bytes]:
-    sha = hashlib.sha256
-    return [sha(b"\x00" + body).digest() for body in bodies]
-
-
-def _check_batch(batch: _Batch) -> _Bad | None:
-    """The first bad entry of a batch, if any: its id not its body's SHA-256 or (without
-    SQL JSON) its projections not its body's. The id check is one comparison, in C, for the
-    whole batch; only a batch that fails is looked at entry by entry."""
-    if batch.hashes is None:
-        batch.hashes = _hash_bodies(batch.bodies)
-    ids, first, count = batch.ids, batch.first, len(batch.bodies)
-    computed = batch.hashes[1]
-    bad: _Bad | None = None
-    if batch.not_bytes is not None:
-        k, what = batch.not_bytes
-        bad = _Bad(first + k, f"entry {first + k}: its body is stored as {what}, not as the bytes (BLOB) "
-                              "the store writes")
-    if list(ids) != computed:
-        i = next(k for k in range(count) if computed[k] != ids[k])
-        if bad is None or first + i < bad.index:
-            bad = _Bad(first + i, f"entry {first + i}: its id {ids[i]} is not the SHA-256 of its body "
-                                  "(the body or the id was changed)")
-    if batch.projections is not None:
-        kinds, ats, refs = batch.projections
-        for k in range(count if bad is None else bad.index - first):
-            try:
-                found = _projections_of(batch.bodies[k], first + k)
-            except _Bad as exc:
-                return exc
-            problem = _projection_problem(first + k, (kinds[k], ats[k], refs[k]), found)
-            if problem is not None:
-                return problem
-    return bad
-
-
-def _projections_of(body: bytes, index: int) -> tuple:
+def _bodies(position: int, first: int, count: object, blob: object, first_bad: _First) -> list[bytes]:
+    """The bodies a chunk frames (those before a break in the framing, if any); a chunk whose
+    bodies are not bytes, or whose framing breaks or disagrees with its `count`, is a failure
+    at the first entry it misplaces."""
+    if not isinstance(blob, bytes):
+        # The store writes BLOBs: a TEXT chunk, say, was written by someone else, and
+        # readers expecting bytes would fail on it.
+        what = _SQL_TYPES.get(type(blob), type(blob).__name__)
+        first_bad.add(_Bad(position, f"entry {position}: its chunk's bodies are stored as {what}, not as the "
+                                     "bytes (BLOB) the store writes"), _PLACE)
+        blob = (blob.encode("utf-8", "surrogatepass") if isinstance(blob, str) else
+                bytes(blob) if isinstance(blob, (bytearray, memoryview)) else b"")
     try:
-        data = json.loads(body)
+        bodies = bundles.split(blob)
+    except bundles.BrokenBundle as broken:
+        bodies = broken.entries
+        at = position + len(bodies)
+        first_bad.add(_Bad(at, f"entry {at}: the framing of the chunk from index {first} breaks there "
+                               "(a length runs past the chunk's end)"), _PLACE)
+        return bodies
+    if count != len(bodies):
+        at = position + min(len(bodies), count if isinstance(count, int) and count >= 0 else 0)
+        first_bad.add(_Bad(at, f"entry {at}: the chunk from index {first} says it holds {count} entries but "
+                               f"frames {len(bodies)}"), _PLACE)
+    return bodies
+
+
+def _kinds_problem(position: int, kinds: object, bodies: list[bytes]) -> _Bad | None:
+    """The first entry of a chunk whose kind in `kinds` is not its record's (see module)."""
+    if not isinstance(kinds, str):
+        return _Bad(position, f"entry {position}: its chunk's kinds are stored as "
+                              f"{_SQL_TYPES.get(type(kinds), type(kinds).__name__)}, not as TEXT")
+    items = kinds.split(",")
+    n = len(bodies)
+    if len(items) != n:
+        at = position + min(len(items), n)
+        return _Bad(at, f"entry {at}: its chunk lists {len(items)} kinds for {n} entries")
+    blob = b"".join(bodies)
+    if blob.count(_KIND) == n:
+        # every body holds `"kind":` once (each record holds it at least once): it is the
+        # record's own, and its values in order are the records' kinds
+        if items.count(items[0]) == n and blob.count(b'"kind":"' + items[0].encode() + b'"') == n:
+            return None
+        if b",".join(_KIND_VALUES.findall(blob)) == kinds.encode():
+            return None
+    for k, (body, kind) in enumerate(zip(bodies, items)):
+        try:
+            found = _kind_of(body, position + k)
+        except _Bad as bad:
+            return bad
+        if found != kind:
+            return _Bad(position + k, f"entry {position + k}: its chunk says it is of kind {kind!r} but the "
+                                      f"record is of kind {found!r}")
+    return None
+
+
+def _kind_of(body: bytes, index: int) -> object:
+    if body.count(_KIND) == 1:
+        at = body.find(_KIND) + len(_KIND)
+        end = body.find(b'"', at + 1)
+        if body[at:at + 1] == b'"' and end > 0 and b"\\" not in body[at:end]:
+            return body[at + 1:end].decode("utf-8", "replace")
+    return _parsed(body, index).get("kind")
+
+
+def _parsed(body: bytes, index: int) -> dict:
+    try:
+        data = from_json(body)
     except ValueError:
         raise _Bad(index, f"entry {index}: its body is not JSON") from None
     if not isinstance(data, dict):
         raise _Bad(index, f"entry {index}: its body is not a JSON object")
-    return data.get("kind"), data.get("at"), data.get("ref")
+    return data
 
 
-def _projection_problem(index: int, columns: tuple, body: tuple) -> "_Bad | None":
-    (kind, at, ref), (body_kind, body_at, body_ref) = columns, body
-    if body_kind != kind:
-        return _Bad(index, f"entry {index}: the kind column says {kind!r} but the record is of kind {body_kind!r}")
-    if body_ref != ref:
-        return _Bad(index, f"entry {index}: the ref column says {ref!r} but the record's ref is {body_ref!r}")
-    if body_at != at and _utc_text(body_at) != at:
-        return _Bad(index, f"entry {index}: the at column says {at!r} but the record's at is {body_at!r}")
-    return None
+class _Refs:
+    """`entry_refs` as stored, in index order, compared chunk by chunk with the refs the
+    bodies hold."""
 
+    def __init__(self, rows: list) -> None:
+        self.rows = [(idx, ref) for idx, ref in rows]
+        self.at = 0
 
-def _utc_text(value: object) -> str | None:
-    """A zoned time as the store writes the `at` column: in UTC, ending in `Z`."""
-    if not isinstance(value, str):
+    def problem(self, position: int, bodies: list[bytes]) -> _Bad | None:
+        """The first entry in [position, position + len(bodies)) whose top-level ref and
+        `entry_refs` rows disagree. Only bodies holding `"ref":` are parsed."""
+        end = position + len(bodies)
+        stored = []
+        while self.at < len(self.rows) and self.rows[self.at][0] < end:
+            stored.append(self.rows[self.at])
+            self.at += 1
+        found = []
+        for k, body in enumerate(bodies):
+            if _REF in body:
+                try:
+                    ref = _parsed(body, position + k).get("ref")
+                except _Bad as bad:
+                    return bad
+                if ref is not None:
+                    found.append((position + k, ref))
+        if stored == found:
+            return None
+        return self._difference(stored, found, position)
+
+    def beyond(self, size: int) -> _Bad | None:
+        """A row for an entry past the log's end."""
+        if self.at < len(self.rows):
+            idx, ref = self.rows[self.at]
+            return _Bad(max(idx, 0), f"entry {idx}: entry_refs gives it the ref {ref!r}, but the log has "
+                                     f"{size} entries")
         return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.utcoffset() is None:
-        return None
-    text = moment.astimezone(timezone.utc).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    @staticmethod
+    def _difference(stored: list, found: list, position: int) -> _Bad:
+        odd = set(stored) ^ set(found)
+        index = min(idx for idx, _ in odd)
+        says = [ref for idx, ref in stored if idx == index]
+        has = [ref for idx, ref in found if idx == index]
+        at = max(index, position if index < position else index)
+        if not has:
+            return _Bad(at, f"entry {index}: entry_refs gives it the ref {says[0]!r}, but the record has no ref")
+        if not says:
+            return _Bad(at, f"entry {index}: the record's ref is {has[0]!r}, but entry_refs has no row for it")
+        return _Bad(at, f"entry {index}: entry_refs gives it the ref {', '.join(map(repr, says))}, but the "
+                        f"record's ref is {has[0]!r}")
 
 
 # -- the tree --------------------------------------------------------------------------------
@@ -560,8 +378,7 @@ class _TreeCheck:
                     node = (idx << (TILE_HEIGHT - height)) + k
                     leaf = self._leaf(tile_level, height, node)
                     if tile_level == 0 and height == 0:
-                        raise _Bad(leaf, f"entry {leaf} is not the entry the tree holds at {leaf} "
-                                         "(changed, replaced or reordered)")
+                        raise _not_held(leaf, h, blob[(k + 1) * HASH_SIZE:(k + 2) * HASH_SIZE])
                     raise _Bad(leaf, f"the stored tree's node {node} at level {tile_level * TILE_HEIGHT + height} "
                                      f"(over entries from {leaf}) differs from the one the entries give")
             offset += len(rows[height])
@@ -585,12 +402,12 @@ class _TreeCheck:
                 node = next(lo + k for k in range(len(row)) if lo + k not in have)
                 raise _Bad(self._leaf(tile_level, height, node),
                            f"the stored tree is missing the hash of node {node} at level {level}")
+            stored = {idx: bytes(h) for idx, h in found}
             for idx, h in found:
                 if bytes(h) != row[idx - lo]:
                     leaf = self._leaf(tile_level, height, idx)
                     if level == 0:
-                        raise _Bad(leaf, f"entry {leaf} is not the entry the tree holds at {leaf} "
-                                         "(changed, replaced or reordered)")
+                        raise _not_held(leaf, row[idx - lo], stored.get(idx + 1, b""))
                     raise _Bad(leaf, f"the stored tree's node {idx} at level {level} (over entries from {leaf}) "
                                      "differs from the one the entries give")
 
@@ -619,16 +436,30 @@ class _TreeCheck:
         return fold_right(self.frontier) if self.frontier else EMPTY_ROOT
 
 
+def _not_held(index: int, computed: bytes, next_stored: bytes) -> _Bad:
+    """Entry `index` hashes to something else than the tree's leaf there. If it is the tree's
+    next leaf, the entries moved down a place: one is missing."""
+    if computed == next_stored:
+        return _Bad(index, f"entry {index} is missing: the entry at {index} is the one the tree holds at "
+                           f"{index + 1} (entries were removed and the later ones moved down)")
+    return _Bad(index, f"entry {index} is not the entry the tree holds at {index} (changed, replaced or reordered)")
+
+
 def _check_checkpoints(conn: Connection, size: int, checkpoints: Sequence[tuple[int, bytes]]) -> None:
     """Every (size, root) must be a root of the verified tree. The stored tree has just been
     found equal to the one the entries give, so its nodes can answer."""
     source = SqlNodeSource(conn)
+    good = 0                           # the largest size found consistent so far
     for cp_size, cp_root in checkpoints:
         if cp_size > size:
             raise _Bad(size, f"a checkpoint of size {cp_size} is beyond the log's {size} entries "
                              "(entries were removed, or the log was rolled back)")
         got = merkle.root_at(source, cp_size)
         if got != bytes(cp_root):
+            # The stored tree agrees with the entries, so it was rebuilt to match: which entry
+            # changed, only the checkpoints' sizes can narrow down.
+            where = f"before {cp_size}" if not good else f"from {good} to {cp_size - 1}"
             raise _Bad(None, f"the checkpoint of size {cp_size} has root {bytes(cp_root).hex()}, but the first "
-                             f"{cp_size} entries give {got.hex()}: an entry before {cp_size} was changed "
-                             "and the stored tree rebuilt to match")
+                             f"{cp_size} entries give {got.hex()}: an entry {where} was changed, removed or "
+                             "reordered and the stored tree rebuilt to match")
+        good = max(good, cp_size)
