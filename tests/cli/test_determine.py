@@ -3,6 +3,7 @@ shows the determination due, and a signed determination resolves it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -11,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from mast.bundles import split
 
 FRAMEWORK = """\
 mast: 1
@@ -39,7 +42,9 @@ def _run(cwd: Path, *args: str, input: str | None = None) -> subprocess.Complete
 def _entries(ws: Path) -> list[tuple]:
     con = sqlite3.connect(ws / ".mast" / "mast.db")
     try:
-        return con.execute("SELECT idx, id, body FROM entries ORDER BY idx").fetchall()
+        return [(first + k, hashlib.sha256(body).hexdigest(), body)
+                for first, bundle in con.execute("SELECT first, bodies FROM entry_chunks ORDER BY first")
+                for k, body in enumerate(split(bundle))]
     finally:
         con.close()
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from mast.bundles import split
 from mast.ledger import merkle
 from mast.ledger.checkpoint import Checkpoint, open_checkpoint
 from mast.ledger.keys import ALG_COSIGNATURE_V1, load_verifier, new_signer
@@ -111,7 +112,8 @@ def db(ws: Path) -> sqlite3.Connection:
 def bodies(ws: Path) -> list[bytes]:
     con = db(ws)
     try:
-        return [bytes(b) for (b,) in con.execute("SELECT body FROM entries ORDER BY idx")]
+        return [body for (bundle,) in con.execute("SELECT bodies FROM entry_chunks ORDER BY first")
+                for body in split(bundle)]
     finally:
         con.close()
 

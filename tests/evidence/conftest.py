@@ -14,6 +14,8 @@ from typing import Callable
 
 import pytest
 
+from mast.bundles import split
+
 from evidence_helpers import build_workspace
 
 HERE = Path(__file__).parent
@@ -67,7 +69,10 @@ def mast(tmp_path: Path) -> Run:
 def dump(ws: Path) -> list[tuple]:
     con = sqlite3.connect(ws / ".mast" / "mast.db")
     try:
-        return con.execute("SELECT idx, id, kind, at, ref, body FROM entries ORDER BY idx").fetchall()
+        refs = dict(con.execute("SELECT idx, ref FROM entry_refs"))
+        return [(first + k, kind, refs.get(first + k), body)
+                for first, kinds, bundle in con.execute("SELECT first, kinds, bodies FROM entry_chunks ORDER BY first")
+                for k, (kind, body) in enumerate(zip(kinds.split(","), split(bundle)))]
     finally:
         con.close()
 

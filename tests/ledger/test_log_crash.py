@@ -202,7 +202,7 @@ def check(root: Path, trials: list[Trial]) -> dict[str, int]:
         ws.close()
     con = sqlite3.connect(root / ".mast" / "mast.db")
     try:
-        where = {ref: idx for idx, ref in con.execute("SELECT idx, ref FROM entries")}
+        where = {ref: idx for idx, ref in con.execute("SELECT idx, ref FROM entry_refs")}
         checkpoints = [size for (size,) in con.execute("SELECT size FROM log_checkpoints ORDER BY size")]
     finally:
         con.close()

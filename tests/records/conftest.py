@@ -13,6 +13,8 @@ from typing import Callable
 
 import pytest
 
+from mast.bundles import split
+
 DATA = Path(__file__).parent / "data"
 FRAMEWORK_V1 = DATA / "framework-v1.yaml"
 FRAMEWORK_V2 = DATA / "framework-v2.yaml"
@@ -79,10 +81,13 @@ def published(tmp_path: Path, _templates: dict[str, Path]) -> Path:
 
 
 def dump(ws: Path) -> list[tuple]:
-    """Every entry, every column, in order: equal dumps mean an unchanged store."""
+    """Every entry (index, kind, ref, body), in order: equal dumps mean an unchanged store."""
     con = sqlite3.connect(ws / ".mast" / "mast.db")
     try:
-        return con.execute("SELECT idx, id, kind, at, ref, body FROM entries ORDER BY idx").fetchall()
+        refs = dict(con.execute("SELECT idx, ref FROM entry_refs"))
+        return [(first + k, kind, refs.get(first + k), body)
+                for first, kinds, bundle in con.execute("SELECT first, kinds, bodies FROM entry_chunks ORDER BY first")
+                for k, (kind, body) in enumerate(zip(kinds.split(","), split(bundle)))]
     finally:
         con.close()
 
@@ -90,7 +95,7 @@ def dump(ws: Path) -> list[tuple]:
 def count(ws: Path) -> int:
     con = sqlite3.connect(ws / ".mast" / "mast.db")
     try:
-        return con.execute("SELECT count(*) FROM entries").fetchone()[0]
+        return con.execute("SELECT coalesce(sum(count), 0) FROM entry_chunks").fetchone()[0]
     finally:
         con.close()
 

@@ -269,9 +269,12 @@ def test_publish_with_approvals_writes_one_framework_record(mast, ws):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("published test-lab-rsp 1.0 at index 0 (sha256 ")
     con = sqlite3.connect(ws / ".mast" / "mast.db")
-    [(kind, body)] = con.execute("SELECT kind, body FROM entries").fetchall()
+    [(kind, bundle)] = con.execute("SELECT kinds, bodies FROM entry_chunks").fetchall()
     con.close()
     import json
+
+    from mast.bundles import split
+    [body] = split(bundle)
 
     from mast.framework.loader import load_framework
     from mast.records.canonical import canonical_bytes, sha256_hex
@@ -325,15 +328,25 @@ def test_publish_backfills_with_at(mast, ws):
     result = mast("-w", str(ws), "framework", "publish", V1, "--approve", "rso=J", "--approve", "ceo=S",
                   "--at", "2024-12-20T09:00:00+01:00")
     assert result.returncode == 0, result.stderr
+    import json
+
+    from mast.bundles import split
+
     con = sqlite3.connect(ws / ".mast" / "mast.db")
-    [(at,)] = con.execute("SELECT at FROM entries").fetchall()
+    [(bundle,)] = con.execute("SELECT bodies FROM entry_chunks").fetchall()
     con.close()
-    assert at == "2024-12-20T08:00:00Z"
+    [body] = split(bundle)
+    from datetime import datetime, timezone
+
+    # The record keeps the time as given; it is the moment --at names (08:00 UTC).
+    at = json.loads(body)["at"]
+    assert at == "2024-12-20T09:00:00+01:00"
+    assert datetime.fromisoformat(at).astimezone(timezone.utc) == datetime(2024, 12, 20, 8, tzinfo=timezone.utc)
 
 
 def snapshot_is_empty(ws: Path) -> bool:
     con = sqlite3.connect(ws / ".mast" / "mast.db")
     try:
-        return con.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
+        return con.execute("SELECT count(*) FROM entry_chunks").fetchone()[0] == 0
     finally:
         con.close()

@@ -9,12 +9,11 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import insert
-
+from mast import bundles
 from mast.errors import InvalidInput
 from mast.records.canonical import record_bytes, record_id
 from mast.records.kinds import parse_record
-from mast.records.store import Entry, Store, entries_table
+from mast.records.store import CHUNK, Entry, Store
 
 
 def model(i: int, **extra) -> dict:
@@ -29,19 +28,23 @@ def store(tmp_path):
 
 
 @pytest.mark.parametrize("statement", [
-    "UPDATE entries SET kind = 'stage'",
-    "UPDATE entries SET body = x'00' WHERE idx = 0",
-    "DELETE FROM entries",
-    "DELETE FROM entries WHERE idx = 1",
+    "UPDATE entry_chunks SET kinds = 'stage'",
+    "UPDATE entry_chunks SET bodies = x'00' WHERE first = 0",
+    "UPDATE entry_chunks SET first = first + 1",
+    "DELETE FROM entry_chunks",
+    "DELETE FROM entry_chunks WHERE first = 1",
+    "UPDATE entry_refs SET idx = 2",
+    "DELETE FROM entry_refs",
 ])
 def test_the_database_refuses_to_change_or_remove_an_entry(published, statement):
     db = published / ".mast" / "mast.db"
     con = sqlite3.connect(db)
-    before = con.execute("SELECT * FROM entries ORDER BY idx").fetchall()
+    dump = "SELECT * FROM entry_chunks ORDER BY first"
+    before = con.execute(dump).fetchall()
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         con.execute(statement)
     con.rollback()
-    assert con.execute("SELECT * FROM entries ORDER BY idx").fetchall() == before
+    assert con.execute(dump).fetchall() == before
     con.close()
 
 
@@ -61,7 +64,21 @@ def test_append_returns_entries_at_consecutive_indexes(store):
     assert store.by_ref("nope") is None
     assert store.by_id(second[0].id) == second[0]
     assert store.by_index(2) == second[0]
+    assert store.by_index(3) is None and store.by_id("0" * 64) is None and store.by_id("not hex") is None
     assert [e.record.id for e in store.entries(kind="model")] == ["m1", "m2", "m3"]
+    assert list(store.keys()) == [(e.index, e.id, "model", e.record.ref) for e in first + second]
+
+
+def test_entries_of_a_kind_are_found_in_chunks_of_mixed_kinds(store):
+    records = [parse_record(model(i)) if i % 3 else
+               parse_record({"kind": "stage", "at": "2025-01-01T00:00:00Z", "model": f"m{i}", "stage": "training"})
+               for i in range(600)]
+    store.append(records)
+    assert [e.index for e in store.entries(kind="stage")] == list(range(0, 600, 3))
+    assert [i for i, _ in store.bodies_of("stage")] == list(range(0, 600, 3))
+    assert list(store.entries(kind="stag")) == [] and store.records(kind="model") == [r for r in records if r.kind == "model"]
+    assert store.by_index(599).record == records[599] and store.by_id(record_id(records[300])).index == 300
+    assert [i for i, _, _ in store.bodies(250, 260)] == list(range(250, 260))
 
 
 def test_the_same_record_twice_is_invalid_and_writes_nothing(store):
@@ -115,18 +132,18 @@ def test_concurrent_writers_get_distinct_consecutive_indexes(tmp_path):
 def test_reading_100k_records_is_fast(store):
     # Written straight into the table: this measures reading, not canonicalisation. With
     # integers and ASCII text only, sorted compact json.dumps *is* RFC 8785.
-    rows = []
+    bodies = []
     for i in range(100_000):
         data = {"kind": "eval", "at": "2025-01-01T00:00:00Z", "audience": "public", "model": "m1",
                 "task": f"t{i % 50}", "metrics": {"correct": i, "n": 100_000}}
-        body = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-        rows.append({"idx": i, "id": hashlib.sha256(body).hexdigest(), "kind": "eval", "at": data["at"],
-                     "ref": None, "body": body})
+        bodies.append(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
     with store.engine.begin() as conn:
-        conn.execute(insert(entries_table), rows)
+        conn.exec_driver_sql("INSERT INTO entry_chunks (first, count, kinds, bodies) VALUES (?, ?, ?, ?)",
+                             [(k, len(bodies[k:k + CHUNK]), ",".join(["eval"] * len(bodies[k:k + CHUNK])),
+                               bundles.frame(bodies[k:k + CHUNK])) for k in range(0, len(bodies), CHUNK)])
     start = time.perf_counter()
     records = store.records()
     elapsed = time.perf_counter() - start
     assert len(records) == 100_000
-    assert record_bytes(records[-1]) == rows[-1]["body"]
+    assert record_bytes(records[-1]) == bodies[-1]
     assert elapsed < 10, f"reading 100k records took {elapsed:.1f}s"

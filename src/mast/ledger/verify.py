@@ -137,8 +137,9 @@ def _verify(conn: Connection, checkpoints: Sequence[tuple[int, bytes]], batch: i
             if first != position:
                 first_bad.add(_misplaced(position, first), _PLACE)
             bodies = _bodies(position, first, count, blob, first_bad)
-            first_bad.add(_kinds_problem(position, kinds, bodies), _CONTENT)
-            first_bad.add(refs.problem(position, bodies), _CONTENT)
+            joined = b"".join(bodies)          # the bodies without their framing, for byte counts
+            first_bad.add(_kinds_problem(position, kinds, bodies, joined), _CONTENT)
+            first_bad.add(refs.problem(position, bodies, joined), _CONTENT)
             hashes += [sha(b"\x00" + body).digest() for body in bodies]
             position += len(bodies)
             if len(hashes) >= batch:
@@ -206,7 +207,7 @@ def _bodies(position: int, first: int, count: object, blob: object, first_bad: _
     return bodies
 
 
-def _kinds_problem(position: int, kinds: object, bodies: list[bytes]) -> _Bad | None:
+def _kinds_problem(position: int, kinds: object, bodies: list[bytes], blob: bytes) -> _Bad | None:
     """The first entry of a chunk whose kind in `kinds` is not its record's (see module)."""
     if not isinstance(kinds, str):
         return _Bad(position, f"entry {position}: its chunk's kinds are stored as "
@@ -216,7 +217,6 @@ def _kinds_problem(position: int, kinds: object, bodies: list[bytes]) -> _Bad | 
     if len(items) != n:
         at = position + min(len(items), n)
         return _Bad(at, f"entry {at}: its chunk lists {len(items)} kinds for {n} entries")
-    blob = b"".join(bodies)
     if blob.count(_KIND) == n:
         # every body holds `"kind":` once (each record holds it at least once): it is the
         # record's own, and its values in order are the records' kinds
@@ -262,14 +262,17 @@ class _Refs:
         self.rows = [(idx, ref) for idx, ref in rows]
         self.at = 0
 
-    def problem(self, position: int, bodies: list[bytes]) -> _Bad | None:
+    def problem(self, position: int, bodies: list[bytes], blob: bytes) -> _Bad | None:
         """The first entry in [position, position + len(bodies)) whose top-level ref and
-        `entry_refs` rows disagree. Only bodies holding `"ref":` are parsed."""
+        `entry_refs` rows disagree; `blob` is the bodies joined. Only bodies holding `"ref":`
+        are parsed, and a chunk none of whose bodies does is one search."""
         end = position + len(bodies)
         stored = []
         while self.at < len(self.rows) and self.rows[self.at][0] < end:
             stored.append(self.rows[self.at])
             self.at += 1
+        if not stored and _REF not in blob:
+            return None
         found = []
         for k, body in enumerate(bodies):
             if _REF in body:
