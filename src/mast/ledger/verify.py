@@ -296,11 +296,13 @@ class _Refs:
 
     @staticmethod
     def _difference(stored: list, found: list, position: int) -> _Bad:
+        """The first entry whose rows and ref differ. A row for an index before the chunk (a
+        negative one: every other was taken by an earlier chunk) is named at the chunk."""
         odd = set(stored) ^ set(found)
         index = min(idx for idx, _ in odd)
         says = [ref for idx, ref in stored if idx == index]
         has = [ref for idx, ref in found if idx == index]
-        at = max(index, position if index < position else index)
+        at = max(index, position)
         if not has:
             return _Bad(at, f"entry {index}: entry_refs gives it the ref {says[0]!r}, but the record has no ref")
         if not says:
