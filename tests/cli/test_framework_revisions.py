@@ -20,6 +20,7 @@ from typing import Callable
 import pytest
 from rich.console import Console
 
+from mast.bundles import split
 from mast.framework.diff import diff_frameworks
 from mast.framework.loader import load_framework
 from mast.sourcemap import load_file
@@ -73,10 +74,20 @@ def snapshot(ws: Path) -> tuple[int, bytes]:
     was written."""
     con = sqlite3.connect(ws / ".mast" / "mast.db")
     try:
-        [(count,)] = con.execute("SELECT count(*) FROM entries").fetchall()
+        [(count,)] = con.execute("SELECT coalesce(sum(count), 0) FROM entry_chunks").fetchall()
     finally:
         con.close()
     return count, (ws / ".mast" / "mast.db").read_bytes()
+
+
+def bodies(ws: Path) -> list[bytes]:
+    """Every entry's body, in log order, from the store's chunks."""
+    con = sqlite3.connect(ws / ".mast" / "mast.db")
+    try:
+        return [body for (bundle,) in con.execute("SELECT bodies FROM entry_chunks ORDER BY first")
+                for body in split(bundle)]
+    finally:
+        con.close()
 
 
 def publish(mast: Mast, ws: Path, n: int, path: Path | None = None, *extra: str) -> Result:
@@ -191,10 +202,7 @@ def test_the_notice_period_holds_unless_an_emergency_is_declared_and_recorded(ma
     done = mast(*late, "--emergency", "a competitor released open weights; the escape clause is needed now")
     assert done.code == 0, done.stderr
     assert "emergency recorded: a competitor released open weights" in done.stdout
-    con = sqlite3.connect(ws / ".mast" / "mast.db")
-    [(body,)] = con.execute("SELECT body FROM entries WHERE idx = 3").fetchall()
-    con.close()
-    record = json.loads(body)
+    record = json.loads(bodies(ws)[3])
     assert record["emergency"] == "a competitor released open weights; the escape clause is needed now"
     assert record["framework"]["framework"]["version"] == "4.0"
 
@@ -208,9 +216,7 @@ def test_an_emergency_does_not_excuse_an_unacknowledged_weakening(tmp_path, mast
 
 def test_an_ordinary_publication_records_no_emergency(mast, workspace):
     ws = workspace(1)
-    con = sqlite3.connect(ws / ".mast" / "mast.db")
-    [(body,)] = con.execute("SELECT body FROM entries").fetchall()
-    con.close()
+    [body] = bodies(ws)
     assert "emergency" not in json.loads(body)
 
 
