@@ -111,10 +111,10 @@ def verify_log(conn: Connection, checkpoints: Iterable[tuple[int, bytes]] = (), 
     `size` recomputed entries. `batch`: entries per step of the tree check (whose stored
     tiles are read a step at a time).
 
-    One process, one thread: at a million entries the whole check takes about 1.3× the time
-    of hashing the tree in plain Python (docs/log.md, "Measured"); a process hashing beside
-    this one paid off only on an idle second core and cost more CPU in all (the bodies and
-    hashes crossing a pipe), so there is none.
+    One process, one thread: at a million entries the whole check took 1.2–1.9× the time of
+    hashing the tree in plain Python on a shared machine (docs/log.md, "Measured"); a process
+    hashing beside this one paid off only on an idle second core and cost more CPU in all
+    (the bodies and hashes crossing a pipe), so there is none.
     """
     if batch % TILE_WIDTH:
         raise ValueError(f"batch must be a multiple of {TILE_WIDTH}")
