@@ -6,11 +6,12 @@ imports them so that `mast --help` lists everything.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -41,9 +42,25 @@ COMMAND_MODULES = ("framework", "records", "status", "demo", "log", "evidence", 
 @dataclass
 class State:
     workspace: Path = Path(".")
+    #: set by a command that writes (`writes`): only its invalid input is "nothing was written"
+    writes: bool = False
 
 
 state = State()
+
+_Command = TypeVar("_Command", bound=Callable)
+
+
+def writes(command: _Command) -> _Command:
+    """Mark a command that writes — to the log or to files — so that its invalid-input errors
+    end with "nothing was written" (DESIGN §2.5). A read-only command's do not: saying so
+    there would suggest it might have written something."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        state.writes = True
+        return command(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 @app.callback()
@@ -61,13 +78,15 @@ def report_error(exc: MastError) -> int:
     if isinstance(exc, InvalidInput):
         for problem in exc.problems:
             err.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
-        err.print("nothing was written", style="dim", highlight=False)
+        if state.writes:
+            err.print("nothing was written", style="dim", highlight=False)
     else:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
     return exc.exit_code
 
 
 def main(argv: list[str] | None = None) -> None:
+    state.writes = False  # one invocation's; main may run many times in one process (tests)
     for name in COMMAND_MODULES:
         importlib.import_module(f"mast.cli.{name}")
     try:

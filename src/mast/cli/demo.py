@@ -12,7 +12,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from mast.cli.app import app, err, out
+from mast.cli.app import app, err, out, writes
 from mast.vocabulary import iso
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 
 @app.command("demo")
+@writes
 def demo(
     directory: Optional[Path] = typer.Argument(None, help="Where to build the workspace (default: ./example-lab)."),
     force: bool = typer.Option(False, "--force", help="Replace a mast workspace in DIR even if it is not a demo's."),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterator, List, Optional
 import typer
 from rich.text import Text
 
-from mast.cli.app import app, err, evidence_app, out, state
+from mast.cli.app import app, err, evidence_app, out, state, writes
 from mast.cli.records import describe_appended, parse_approvals, parse_time
 from mast.errors import InvalidInput
 from mast.vocabulary import UTC, iso
@@ -65,6 +65,7 @@ def _progress(show: bool) -> Iterator[Progress | None]:
 
 
 @evidence_app.command("import")
+@writes
 def import_(
     paths: List[Path] = typer.Argument(..., metavar="PATH...", help="Inspect .eval/.json logs, lm-eval results_*.json, "
                                                                      "CSV files, or directories of them."),
@@ -186,6 +187,7 @@ def render_view(view: EvidenceView) -> None:
 
 
 @evidence_app.command("plot")
+@writes
 def plot(
     model: str = typer.Argument(..., help="The model id."),
     output: Path = typer.Option(..., "-o", "--output", help="The chart file (.svg, .png or .pdf)."),
@@ -199,6 +201,7 @@ def plot(
 
 
 @app.command("determine")
+@writes
 def determine(
     model: str = typer.Argument(..., help="The model id."),
     threshold: str = typer.Argument(..., help="The threshold id."),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mast.cli.app import err, framework_app, out, state
+from mast.cli.app import err, framework_app, out, state, writes
 from mast.errors import InvalidInput
 from mast.framework.loader import load_framework
 from mast.framework.model import Framework
@@ -52,6 +52,7 @@ def check_command(
 
 
 @framework_app.command("publish")
+@writes
 def publish_command(
     file: Path = typer.Argument(..., help="The framework file to publish (YAML or JSON).", show_default=False),
     approve: list[str] = typer.Option(
@@ -171,6 +172,7 @@ def _diff_table(diff: "FrameworkDiff", acknowledged: set[str]) -> "Table":
 
 
 @framework_app.command("diff")
+@writes
 def diff_command(
     old: str = typer.Argument(..., help="The earlier version: a framework file or a published version string.",
                               show_default=False),

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from mast.cli.app import app, out, state
+from mast.cli.app import app, out, state, writes
 from mast.errors import InvalidInput, Problem
 
 log_app = typer.Typer(help="The tamper-evident log: keys, checkpoints, proofs, verification.",
@@ -189,6 +189,7 @@ def _open_saved_checkpoint(path: Path, text: str, ws):
 
 
 @log_app.command("cosign")
+@writes
 def cosign(
     key_file: Path = typer.Option(..., "--key", help="The witness's signer key (cosignature/v1, 0x04)."),
     state_file: Path = typer.Option(..., "--state", help="The witness's memory: the checkpoint it last cosigned."),

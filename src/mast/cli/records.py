@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from mast.cli.app import app, out, record_app, state
+from mast.cli.app import app, out, record_app, state, writes
 from mast.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 
 @app.command("init")
+@writes
 def init(
     directory: Optional[Path] = typer.Argument(None, help="Directory to make a workspace of (default: -w, or here)."),
 ) -> None:
@@ -34,6 +35,7 @@ def init(
 
 
 @record_app.command("add")
+@writes
 def add(
     file: str = typer.Argument(..., metavar="FILE|-", help="A YAML or JSON records file; - reads standard input."),
 ) -> None:

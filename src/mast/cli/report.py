@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from mast.cli.app import app, err, state
+from mast.cli.app import app, err, state, writes
 from mast.cli.status import parse_moment
 from mast.errors import InvalidInput, Problem
 from mast.vocabulary import UTC
@@ -104,6 +104,7 @@ def _write(output: Path, data: bytes) -> None:
 
 
 @report_app.command("risk")
+@writes
 def risk(
     audience: AudienceChoice = typer.Option(..., "--audience", help="public, reviewer or internal."),
     fmt: FormatChoice = typer.Option(FormatChoice.html, "--format", help="html, md, pdf or json."),

@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from mast.cli.app import app, out, state
+from mast.cli.app import app, out, state, writes
 
 review_app = typer.Typer(help="External review: reviewer keys, signed reviews of report editions.",
                          no_args_is_help=True)
@@ -27,6 +27,7 @@ def _now() -> datetime:
 
 
 @review_app.command("keygen")
+@writes
 def keygen_command(
     name: str = typer.Argument(..., help="The key's name (no spaces), e.g. meridian-assurance."),
     output: Path = typer.Option(Path("reviewer"), "-o", "--out", metavar="PREFIX",
@@ -41,6 +42,7 @@ def keygen_command(
 
 
 @review_app.command("register")
+@writes
 def register_command(
     name: str = typer.Argument(..., help="The reviewer's name as its reviews give it, e.g. 'Meridian AI Assurance'."),
     key: str = typer.Option(..., "--key", metavar="PUBFILE|KEY", help="The reviewer's verifier key, or a file holding it."),
@@ -64,6 +66,7 @@ def register_command(
 
 
 @review_app.command("sign")
+@writes
 def sign_command(
     report_file: Path = typer.Argument(..., metavar="REPORT_FILE", help="The edition reviewed (its bytes are hashed).",
                                        show_default=False),
@@ -99,6 +102,7 @@ def sign_command(
 
 
 @review_app.command("add")
+@writes
 def add_command(
     file: Path = typer.Argument(..., help="A signed review, as `mast review sign` writes it.", show_default=False),
 ) -> None:

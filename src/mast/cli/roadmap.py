@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from mast.cli.app import app, out, state
+from mast.cli.app import app, out, state, writes
 
 roadmap_app = typer.Typer(help="The roadmap: check and publish roadmap.yaml, show its goals and grades.",
                           no_args_is_help=True)
@@ -37,6 +37,7 @@ def check_command(file: Path = typer.Argument(..., help="A roadmap file (YAML or
 
 
 @roadmap_app.command("publish")
+@writes
 def publish_command(
     file: Path = typer.Argument(..., help="The roadmap file to publish.", show_default=False),
     at: Optional[str] = typer.Option(None, "--at", metavar="TIME",
