@@ -7,13 +7,19 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import typer
 
 from mast.cli.app import app, out, state, writes
 from mast.errors import InvalidInput, Problem
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from mast.workspace import Workspace
 
 log_app = typer.Typer(help="The tamper-evident log: keys, checkpoints, proofs, verification.",
                       no_args_is_help=True)
@@ -22,10 +28,23 @@ log_app.add_typer(proof_app, name="proof")
 app.add_typer(log_app, name="log")
 
 
-def _open():
+@contextmanager
+def _workspace() -> Iterator["Workspace"]:
+    """The workspace of `-w`, closed afterwards."""
     from mast.workspace import Workspace
 
-    return Workspace.open(state.workspace)
+    ws = Workspace.open(state.workspace)
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+@contextmanager
+def _reading() -> Iterator[tuple["Workspace", "Connection"]]:
+    """The workspace and one read connection (one snapshot of the log) for a command."""
+    with _workspace() as ws, ws.store.engine.connect() as conn:
+        yield ws, conn
 
 
 def _size_of(conn) -> int:
@@ -42,11 +61,8 @@ def _check_range(value: int, lo: int, hi: int, what: str) -> None:
 @log_app.command("key")
 def key() -> None:
     """Print the log's verifier key in signed-note form (`<name>+<hash>+<base64>`)."""
-    ws = _open()
-    try:
+    with _workspace() as ws:
         typer.echo(ws.verifier.text())
-    finally:
-        ws.close()
 
 
 @log_app.command("checkpoint")
@@ -54,12 +70,8 @@ def checkpoint() -> None:
     """Print the latest signed checkpoint exactly as C2SP tlog-checkpoint specifies."""
     from mast.ledger.log import latest_checkpoint
 
-    ws = _open()
-    try:
-        with ws.store.engine.connect() as conn:
-            note = latest_checkpoint(conn)
-    finally:
-        ws.close()
+    with _reading() as (ws, conn):
+        note = latest_checkpoint(conn)
     if note is None:
         raise InvalidInput(Problem(str(ws.root), None, None, "the log has no checkpoint"))
     sys.stdout.write(note)
@@ -68,13 +80,10 @@ def checkpoint() -> None:
 @log_app.command("leaf")
 def leaf(index: int = typer.Argument(..., help="Entry index, from 0.")) -> None:
     """Print entry N's canonical JSON bytes (the leaf the tree hashes)."""
-    ws = _open()
-    try:
-        entry = next(ws.store.bodies(index, index + 1), None)
-    finally:
-        ws.close()
-    if entry is None or index < 0:
-        raise InvalidInput(Problem("N", None, None, f"no entry {index} (the log has {ws.store.count()} entries)"))
+    with _workspace() as ws:
+        entry = next(ws.store.bodies(index, index + 1), None) if index >= 0 else None
+        if entry is None:
+            raise InvalidInput(Problem("N", None, None, f"no entry {index} (the log has {ws.store.count()} entries)"))
     sys.stdout.buffer.write(entry[2])
     sys.stdout.buffer.flush()
 
@@ -88,19 +97,15 @@ def inclusion(
     """Prove entry N is in the tree of size S: `{index, size, leaf_hash, root, proof}`."""
     from mast.ledger import merkle, tree
 
-    ws = _open()
-    try:
-        with ws.store.engine.connect() as conn:
-            have = _size_of(conn)
-            size = have if size is None else size
-            _check_range(size, 1, have, "--size")
-            _check_range(index, 0, size - 1, "N")
-            body = next(ws.store.bodies(index, index + 1))[2]
-            data = {"index": index, "size": size, "leaf_hash": merkle.leaf_hash(body).hex(),
-                    "root": tree.root(conn, size).hex(),
-                    "proof": [h.hex() for h in tree.inclusion_proof(conn, index, size)]}
-    finally:
-        ws.close()
+    with _reading() as (ws, conn):
+        have = _size_of(conn)
+        size = have if size is None else size
+        _check_range(size, 1, have, "--size")
+        _check_range(index, 0, size - 1, "N")
+        body = next(ws.store.bodies(index, index + 1))[2]
+        data = {"index": index, "size": size, "leaf_hash": merkle.leaf_hash(body).hex(),
+                "root": tree.root(conn, size).hex(),
+                "proof": [h.hex() for h in tree.inclusion_proof(conn, index, size)]}
     typer.echo(json.dumps(data, indent=2))
 
 
@@ -113,18 +118,14 @@ def consistency(
     """Prove the tree of size OLD is a prefix of the tree of size NEW."""
     from mast.ledger import tree
 
-    ws = _open()
-    try:
-        with ws.store.engine.connect() as conn:
-            have = _size_of(conn)
-            new = have if new is None else new
-            _check_range(new, 1, have, "NEW")
-            _check_range(old, 1, new, "OLD")
-            data = {"old_size": old, "new_size": new, "old_root": tree.root(conn, old).hex(),
-                    "new_root": tree.root(conn, new).hex(),
-                    "proof": [h.hex() for h in tree.consistency_proof(conn, old, new)]}
-    finally:
-        ws.close()
+    with _reading() as (_ws, conn):
+        have = _size_of(conn)
+        new = have if new is None else new
+        _check_range(new, 1, have, "NEW")
+        _check_range(old, 1, new, "OLD")
+        data = {"old_size": old, "new_size": new, "old_root": tree.root(conn, old).hex(),
+                "new_root": tree.root(conn, new).hex(),
+                "proof": [h.hex() for h in tree.consistency_proof(conn, old, new)]}
     typer.echo(json.dumps(data, indent=2))
 
 
@@ -139,8 +140,7 @@ def verify(
     from mast.ledger import merkle, tree
     from mast.ledger.log import verify as verify_log
 
-    ws = _open()
-    try:
+    with _workspace() as ws:
         extra = []
         saved = None
         if checkpoint_file is not None:
@@ -155,8 +155,6 @@ def verify(
             if saved is not None and 0 < saved.size < result.size:
                 proof = tree.consistency_proof(conn, saved.size, result.size)
                 merkle.verify_consistency(saved.size, result.size, saved.root, result.root, proof)
-    finally:
-        ws.close()
     root = result.root.hex() if result.root else ""
     message = f"ok: {result.size} entries, {result.checkpoints} checkpoints verified; root {root}"
     if saved is not None:
@@ -208,8 +206,7 @@ def cosign(
     if not witness_signer.is_cosigner:
         raise InvalidInput(Problem(str(key_file), None, None,
                                    "not a witness key: a witness cosigns with a cosignature/v1 key (type 0x04)"))
-    ws = _open()
-    try:
+    with _workspace() as ws:
         last = None
         if state_file.exists():
             last = Checkpoint.parse(parse_note(state_file.read_text(encoding="utf-8"))[0])
@@ -227,8 +224,6 @@ def cosign(
                 add_cosignature(conn, new.size, witness_signer.name, cosigned)
             else:
                 cosigned = already  # the log keeps one cosignature per witness and size: nothing to add
-    finally:
-        ws.close()
     state_file.write_text(cosigned, encoding="utf-8")
     what = "already cosigned" if already is not None else "cosigned"
     out.print(f"{what} {new.origin} at size {new.size} as {witness_signer.name}", markup=False, highlight=False,
