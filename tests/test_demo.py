@@ -4,14 +4,12 @@ the engine finds what the lab's story was written to produce (docs/example-lab.m
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from cli_runner import Result, run
 from mast.demo import ASSESSMENT_FILE, build_demo, demo_assessment, demo_views, prepare_directory
 from mast.engine import Assessment, Finding
 from mast.errors import InvalidInput
@@ -240,17 +238,14 @@ def test_another_workspace_is_replaced_only_with_force(tmp_path: Path) -> None:
 
 # -- the command ------------------------------------------------------------------------------------
 
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-    env.update(NO_COLOR="1", COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "mast", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+def _run(*args: str, cwd: Path) -> Result:
+    return run(*args, cwd=cwd)
 
 
 def test_mast_demo_builds_reports_and_writes_the_assessment(tmp_path: Path) -> None:
     target = tmp_path / "lab"
     result = _run("demo", str(target), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     for view in demo_views():
         assert view.as_of.strftime("%Y-%m-%dT%H:%M:%SZ") in result.stdout
     assert "atlas-1.1" in result.stdout and "escape" in result.stdout
@@ -270,16 +265,16 @@ def test_mast_demo_builds_reports_and_writes_the_assessment(tmp_path: Path) -> N
 
     # running it again rebuilds the previous demo (and nothing else)
     again = _run("demo", str(target), cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
+    assert again.code == 0, again.stderr
     assert "replacing the previous demo" in again.stderr
     (target / "notes.txt").write_text("mine")
     refused = _run("demo", str(target), "--force", cwd=tmp_path)
-    assert refused.returncode == 2 and "did not make" in refused.stderr
+    assert refused.code == 2 and "did not make" in refused.stderr
     assert (target / "notes.txt").read_text() == "mine"
 
 
 def test_mast_demo_defaults_to_example_lab_here(tmp_path: Path) -> None:
     result = _run("demo", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert (tmp_path / "example-lab" / ASSESSMENT_FILE).is_file()
     assert (tmp_path / "example-lab" / "mast.toml").is_file()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import run
 from mast.errors import InvalidInput, Refused
 from mast.framework.loader import load_framework
 from mast.records.kinds import parse_record
@@ -138,18 +139,13 @@ def test_a_determination_without_its_approvals_is_refused_however_it_arrives(tmp
 
 
 def test_a_workspace_of_the_schema_before_chunks_is_refused_with_a_message(tmp_path):
-    import os
     import sqlite3
-    import subprocess
-    import sys
 
     Workspace.init(tmp_path / "old").close()
     con = sqlite3.connect(tmp_path / "old" / ".mast" / "mast.db")
     con.execute("CREATE TABLE entries (idx INTEGER PRIMARY KEY, id TEXT, kind TEXT, at TEXT, ref TEXT, body BLOB)")
     con.commit()
     con.close()
-    env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-    done = subprocess.run([sys.executable, "-m", "mast", "-w", str(tmp_path / "old"), "log", "verify"],
-                          capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    done = run("-w", tmp_path / "old", "log", "verify", width=80)
+    assert done.code == 1 and "Traceback" not in done.stderr, done.stderr
     assert "this workspace was made by an older mast" in done.stderr and "re-create it" in done.stderr

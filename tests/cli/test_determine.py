@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_runner import Result, run
 from mast.bundles import split
 
 FRAMEWORK = """\
@@ -32,11 +30,8 @@ determinations: {approvals: [rso, ceo]}
 EVIDENCE = "model,task,metric,value,at\natlas-1,wmdp_bio,accuracy,0.6,2025-03-01T00:00:00Z\n"
 
 
-def _run(cwd: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-    env.update(NO_COLOR="1", COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "mast", *args], cwd=cwd, input=input, capture_output=True,
-                          text=True, env=env, timeout=120)
+def _run(cwd: Path, *args: str, input: str | None = None) -> Result:
+    return run(*args, input=input, cwd=cwd)
 
 
 def _entries(ws: Path) -> list[tuple]:
@@ -66,13 +61,13 @@ def lab(tmp_path: Path) -> Path:
 
 def _status(lab: Path, as_of: str, *extra: str) -> dict:
     done = _run(lab, "status", "--as-of", as_of, "--json", *extra)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     return json.loads(done.stdout)
 
 
 def test_an_import_that_fires_an_indicator_is_pending_until_determined(lab: Path) -> None:
     done = _run(lab, "evidence", "import", "../evidence.csv", "--model", "atlas-1")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
 
     status = _status(lab, "2025-03-05T00:00:00Z")
     [warning] = [f for f in status["findings"] if f["commitment"] == "cbrn-3"]
@@ -83,14 +78,14 @@ def test_an_import_that_fires_an_indicator_is_pending_until_determined(lab: Path
     before = _entries(lab)
     refused = _run(lab, "determine", "atlas-1", "cbrn-3", "--status", "ruled_out", "--rationale", "below the line",
                    "--approve", "rso=Jane Roe", "--at", "2025-03-10T00:00:00Z")
-    assert refused.returncode == 3
+    assert refused.code == 3
     assert "ceo" in refused.stderr and "determinations.approvals" in refused.stderr
     assert _entries(lab) == before
 
     done = _run(lab, "determine", "atlas-1", "cbrn-3", "--status", "ruled_out", "--rationale", "-",
                 "--approve", "rso=Jane Roe", "--approve", "ceo=Sam Poe", "--at", "2025-03-10T00:00:00Z",
                 "--ref", "det-1", input="Manual red-teaming found no meaningful uplift.\n")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert "appended 1 record" in done.stdout
     record = json.loads(_entries(lab)[-1][2])
     assert record == {"kind": "determination", "at": "2025-03-10T00:00:00Z", "audience": "public", "ref": "det-1",
@@ -109,7 +104,7 @@ def test_an_import_that_fires_an_indicator_is_pending_until_determined(lab: Path
 
 
 def test_an_undetermined_warning_becomes_overdue(lab: Path) -> None:
-    assert _run(lab, "evidence", "import", "../evidence.csv", "--model", "atlas-1").returncode == 0
+    assert _run(lab, "evidence", "import", "../evidence.csv", "--model", "atlas-1").code == 0
     status = _status(lab, "2025-04-02T00:00:00Z")
     kinds = {f["kind"] for f in status["findings"] if f["commitment"] == "cbrn-3"}
     assert "overdue" in kinds
@@ -125,12 +120,12 @@ def test_an_undetermined_warning_becomes_overdue(lab: Path) -> None:
 def test_invalid_determinations_exit_2_and_write_nothing(lab: Path, args: list[str], message: str) -> None:
     before = _entries(lab)
     done = _run(lab, "determine", *args, "--rationale", "r", "--approve", "ceo=Sam Poe")
-    assert done.returncode == 2, done.stderr
+    assert done.code == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     assert _entries(lab) == before
 
 
 def test_without_a_published_framework_determine_is_invalid(tmp_path: Path) -> None:
-    assert _run(tmp_path, "init", "empty").returncode == 0
+    assert _run(tmp_path, "init", "empty").code == 0
     done = _run(tmp_path / "empty", "determine", "m", "t", "--status", "ruled_out", "--rationale", "r")
-    assert done.returncode == 2 and "publish" in done.stderr
+    assert done.code == 2 and "publish" in done.stderr

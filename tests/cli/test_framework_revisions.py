@@ -3,30 +3,26 @@ a real revision (tests/framework/revisions/): a weakening the changelog does not
 is refused with exit 3 and nothing written; acknowledged, it is published; the notice period
 holds unless an emergency is declared, and `mast framework log` shows that it was.
 
-The CLI runs in-process (`mast.cli.app.main`), exactly as `python -m mast` runs it but without
-a second of interpreter start-up per call."""
+The CLI runs in-process (tests/cli_runner.py), as `python -m mast` runs it but without a second
+of interpreter start-up per call."""
 
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import sqlite3
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import pytest
 from rich.console import Console
 
+from cli_runner import Result, run
 from mast.bundles import split
 from mast.framework.diff import diff_frameworks
 from mast.framework.loader import load_framework
 from mast.sourcemap import load_file
 
-# the modules (`mast.cli.app` the attribute is the Typer app)
-cli_app = importlib.import_module("mast.cli.app")
 cli_framework = importlib.import_module("mast.cli.framework")
 
 REVISIONS = Path(__file__).resolve().parents[1] / "framework" / "revisions"
@@ -38,34 +34,12 @@ PUBLISHED_AT = {1: "2024-12-01T00:00:00Z", 2: "2025-03-01T00:00:00Z", 3: "2025-0
 TOO_SOON = "2025-09-15T00:00:00Z"  # 16 days before v4 takes effect
 
 
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-
 Mast = Callable[..., Result]
 
 
 @pytest.fixture
-def mast(monkeypatch: pytest.MonkeyPatch) -> Mast:
-    """Run `mast ARGS` in-process; output as a 200-column terminal without colour would show it."""
-    consoles = {"out": Console(width=200), "err": Console(width=200, stderr=True)}
-    for module in (cli_app, cli_framework):
-        for name, console in consoles.items():
-            monkeypatch.setattr(module, name, console)
-
-    def run(*args: str | Path) -> Result:
-        stdout, stderr = io.StringIO(), io.StringIO()
-        with redirect_stdout(stdout), redirect_stderr(stderr):
-            try:
-                cli_app.main([str(a) for a in args])
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return Result(code, stdout.getvalue(), stderr.getvalue())
-
+def mast() -> Mast:
+    """Run `mast ARGS` in-process (tests/cli_runner.py)."""
     return run
 
 

@@ -3,8 +3,8 @@ gives, bad arguments refused with exit 2 (no traceback), a checkpoint signed for
 and witnesses cosigning through `mast log cosign`.
 
 The workspace is built once through the CLI (`mast init`, `mast framework publish`, `mast
-record add`: four batches) and copied for the tests that change it. Commands that only read
-run concurrently (`mast_many`): each `mast` process takes a second or so to start.
+record add`: four batches) and copied for the tests that change it. The CLI runs in-process
+(tests/cli_runner.py), 80 columns wide: the output must not depend on a terminal's width.
 """
 
 from __future__ import annotations
@@ -12,20 +12,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import shutil
 import sqlite3
 import stat
-import subprocess
-import sys
 import textwrap
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from cli_runner import Result, run
 from mast.bundles import split
 from mast.ledger import merkle
 from mast.ledger.checkpoint import Checkpoint, open_checkpoint
@@ -55,53 +52,25 @@ MORE = """\
 BATCHES = [1, 2, 2, 1]
 SIZES = [0, 1, 3, 5, 6]
 
-#: `mast` processes run at once by `mast_many`.
-JOBS = min(4, (os.cpu_count() or 1) + 1)
-
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 B64 = r"[A-Za-z0-9+/]+={0,2}"
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-    env["NO_COLOR"] = "1"
-    env.pop("COLUMNS", None)  # output must not depend on a terminal's width
-    return env
+def mast(ws: Path | str | None, *args, input: str | None = None) -> Result:
+    """`mast -w WS ARGS` as a user runs it."""
+    return run(*(["-w", ws] if ws is not None else []), *map(str, args), input=input, width=80)
 
 
-def _argv(ws: Path | str | None, args) -> list[str]:
-    return [sys.executable, "-m", "mast", *(["-w", str(ws)] if ws is not None else []), *map(str, args)]
-
-
-def mast(ws: Path | str | None, *args, input: str | None = None, binary: bool = False) -> subprocess.CompletedProcess:
-    """`python -m mast -w WS ARGS` as a user runs it; stdout as bytes with `binary`."""
-    return subprocess.run(_argv(ws, args), input=input, capture_output=True, text=not binary,
-                          env=_env(), timeout=120)
-
-
-def mast_many(calls: list[tuple]) -> list[subprocess.CompletedProcess]:
-    """Run several read-only `mast` commands, a few at a time: each call is (ws, *args).
-    Their stdout is bytes."""
-    def run(call):
-        return subprocess.run(_argv(call[0], call[1:]), capture_output=True, env=_env(), timeout=120)
-
-    with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        done = list(pool.map(run, calls))
-    for result in done:
-        result.stderr = result.stderr.decode()
-    return done
-
-
-def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert result.returncode == 0, (result.args, result.stdout, result.stderr)
+def ok(result: Result) -> Result:
+    assert result.code == 0, (result.args, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     return result
 
 
-def refused(result: subprocess.CompletedProcess, code: int = 2) -> str:
-    assert result.returncode == code, (result.args, result.returncode, result.stdout, result.stderr)
+def refused(result: Result, code: int = 2) -> str:
+    assert result.code == code, (result.args, result.code, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr, result.stderr
-    assert not result.stdout, result.stdout
+    assert not result.stdout_bytes, result.stdout_bytes
     return result.stderr
 
 
@@ -209,15 +178,14 @@ def test_a_checkpoint_is_signed_for_each_batch_and_one_at_init(built):
 def test_the_empty_log_has_a_checkpoint_and_verifies(tmp_path):
     ok(mast(None, "init", tmp_path / "empty"))
     ws = tmp_path / "empty"
-    note, verify, leaf, inclusion, consistency = mast_many([
+    note, verify, leaf, inclusion, consistency = [mast(*call) for call in [
         (ws, "log", "checkpoint"), (ws, "log", "verify"), (ws, "log", "leaf", "0"),
-        (ws, "log", "proof", "inclusion", "0", "--json"), (ws, "log", "proof", "consistency", "1", "--json")])
+        (ws, "log", "proof", "inclusion", "0", "--json"), (ws, "log", "proof", "consistency", "1", "--json")]]
     ok(note)
     empty = base64.b64encode(hashlib.sha256(b"").digest()).decode()
-    assert note.stdout.decode().startswith(f"{origin(ws)}\n0\n{empty}\n\n\u2014 {origin(ws)} ")
-    assert ok(verify).stdout.decode().startswith("ok: 0 entries")
+    assert note.stdout.startswith(f"{origin(ws)}\n0\n{empty}\n\n\u2014 {origin(ws)} ")
+    assert ok(verify).stdout.startswith("ok: 0 entries")
     for bad in (leaf, inclusion, consistency):
-        bad.stdout = bad.stdout.decode()
         refused(bad)
 
 
@@ -234,7 +202,7 @@ def test_a_refused_batch_signs_nothing(lab):
 @pytest.fixture(scope="module")
 def cli_leaves(built) -> list[bytes]:
     """`mast log leaf N` for every entry, as printed."""
-    return [ok(r).stdout for r in mast_many([(built, "log", "leaf", str(i)) for i in range(sum(BATCHES))])]
+    return [ok(mast(built, "log", "leaf", i)).stdout_bytes for i in range(sum(BATCHES))]
 
 
 def test_leaf_prints_the_canonical_json_bytes(built, cli_leaves):
@@ -246,8 +214,7 @@ def test_leaf_prints_the_canonical_json_bytes(built, cli_leaves):
 def test_inclusion_proofs_verify_and_match_the_leaves(built, cli_leaves):
     n = len(cli_leaves)
     cases = [(0, None), (n - 1, None), (0, 1), (1, 3), (4, 5)]
-    results = mast_many([(built, "log", "proof", "inclusion", str(i), *(["--size", str(s)] if s else []), "--json")
-                         for i, s in cases])
+    results = [mast(built, "log", "proof", "inclusion", i, *(["--size", s] if s else []), "--json") for i, s in cases]
     roots = {size: root for size, root, _ in stored_checkpoints(built)}
     for (index, size), result in zip(cases, results):
         data = json.loads(ok(result).stdout)
@@ -268,8 +235,7 @@ def test_consistency_proofs_verify_between_checkpoints(built):
     leaves = bodies(built)
     n = len(leaves)
     cases = [(1, n), (3, 5), (5, 6), (6, 6), (3, None)]
-    results = mast_many([(built, "log", "proof", "consistency", str(a), *([str(b)] if b else []), "--json")
-                         for a, b in cases])
+    results = [mast(built, "log", "proof", "consistency", a, *([b] if b else []), "--json") for a, b in cases]
     for (old, new), result in zip(cases, results):
         data = json.loads(ok(result).stdout)
         new = new or n
@@ -302,10 +268,9 @@ def test_bad_arguments_exit_2_without_a_traceback(built, tmp_path):
         "not a workspace: consistency": (nowhere, "log", "proof", "consistency", "1", "--json"),
         "not a workspace: verify": (nowhere, "log", "verify"),
     }
-    results = mast_many(list(cases.values()))
-    for what, result in zip(cases, results):
-        result.stdout = result.stdout.decode()
-        assert result.returncode == 2, (what, result.returncode, result.stdout, result.stderr)
+    for what, call in cases.items():
+        result = mast(*call)
+        assert result.code == 2, (what, result.code, result.stdout, result.stderr)
         stderr = refused(result)
         if what.startswith("not a workspace"):
             assert "not a mast workspace" in stderr, (what, stderr)

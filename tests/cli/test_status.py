@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_runner import Result, run
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def mast(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mast", *args], capture_output=True, text=True, cwd=cwd)
+def mast(*args: str) -> Result:
+    return run(*args, width=80)
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("lab") / "example-lab"
     done = mast("demo", str(directory))
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     return directory
 
 
 def test_json_lists_the_broken_gate_with_the_design_fields(lab: Path) -> None:
     done = mast("-w", str(lab), "status", "--as-of", "2025-09-25T12:00:00Z", "--json")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     data = json.loads(done.stdout)
     assert set(data) == {"as_of", "framework", "models", "findings", "summary"}
     assert data["as_of"] == "2025-09-25T12:00:00Z"
@@ -56,7 +56,7 @@ def test_history_adds_resolved_findings_with_until(lab: Path) -> None:
 
 def test_table_names_each_current_finding(lab: Path) -> None:
     done = mast("-w", str(lab), "status", "--as-of", "2026-11-30T12:00:00Z")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert "violation" in done.stdout and "atlas-2-internal" in done.stdout
     assert "summary: violation 2" in done.stdout
 
@@ -64,11 +64,11 @@ def test_table_names_each_current_finding(lab: Path) -> None:
 @pytest.mark.parametrize("moment", ["2025-09-25T12:00:00", "yesterday", "2025-13-01"])
 def test_a_bad_as_of_is_invalid_input(lab: Path, moment: str) -> None:
     done = mast("-w", str(lab), "status", "--as-of", moment)
-    assert done.returncode == 2
+    assert done.code == 2
     assert "--as-of" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_status_outside_a_workspace_is_a_clear_error(tmp_path: Path) -> None:
     done = mast("-w", str(tmp_path), "status")
-    assert done.returncode == 2
+    assert done.code == 2
     assert "mast init" in done.stderr and "Traceback" not in done.stderr

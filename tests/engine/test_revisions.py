@@ -4,12 +4,10 @@ force, and a renamed element keeps its records, its clocks and its findings (doc
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
+import cli_runner
 from engine_builders import (
     deployed_model, det, escape, ev, exemption, found, fw, incident, kinds, model, notice, only, run, sg,
     standard, standard_state, state, t, threshold,
@@ -375,11 +373,9 @@ amendment: {{approvals: [rso]}}
 """
 
 
-def mast(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
-    """The CLI, run as a user runs it."""
-    env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"} | {"NO_COLOR": "1", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "mast", *args], cwd=cwd, input=input, capture_output=True,
-                          text=True, env=env, timeout=120)
+def mast(*args: str, cwd: Path, input: str | None = None) -> cli_runner.Result:
+    """The CLI, run as a user runs it (in-process, tests/cli_runner.py)."""
+    return cli_runner.run(*args, cwd=cwd, input=input)
 
 
 def bodies(ws: Path) -> list[tuple[int, str, bytes]]:
@@ -392,7 +388,7 @@ def bodies(ws: Path) -> list[tuple[int, str, bytes]]:
 
 
 def test_record_add_refuses_an_old_id_after_the_rename_with_file_and_line(tmp_path):
-    assert mast("init", "ws", cwd=tmp_path).returncode == 0
+    assert mast("init", "ws", cwd=tmp_path).code == 0
     ws = tmp_path / "ws"
     for version, effective, threshold_id, renamed_from in (("1", "2025-01-01T00:00:00Z", "cyber-2", ""),
                                                           ("2", "2025-04-01T00:00:00Z", "cyber-high", "cyber-2")):
@@ -401,7 +397,7 @@ def test_record_add_refuses_an_old_id_after_the_rename_with_file_and_line(tmp_pa
                                          renamed=f"renamed_from: {renamed_from}, " if renamed_from else ""))
         result = mast("-w", str(ws), "framework", "publish", str(path), "--approve", "rso=Jane Roe",
                       "--at", "2024-12-01T00:00:00Z", cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
+        assert result.code == 0, result.stderr
     batch = tmp_path / "batch.yaml"
     batch.write_text(textwrap.dedent("""\
         - {kind: model, at: 2025-02-01T00:00:00Z, id: m1, name: One}
@@ -410,7 +406,7 @@ def test_record_add_refuses_an_old_id_after_the_rename_with_file_and_line(tmp_pa
         """))
     before = bodies(ws)
     result = mast("-w", str(ws), "record", "add", str(batch), cwd=tmp_path)
-    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.code == 2, (result.stdout, result.stderr)
     assert f"{batch}:3:" in result.stderr
     assert "threshold 'cyber-2' was renamed to 'cyber-high' in version 2; use 'cyber-high'" in result.stderr
     assert "Traceback" not in result.stderr and "nothing was written" in result.stderr
@@ -419,5 +415,5 @@ def test_record_add_refuses_an_old_id_after_the_rename_with_file_and_line(tmp_pa
     batch.write_text(batch.read_text().replace("2025-05-01T00:00:00Z, model: m1, threshold: cyber-2",
                                                "2025-05-01T00:00:00Z, model: m1, threshold: cyber-high"))
     result = mast("-w", str(ws), "record", "add", str(batch), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert len(bodies(ws)) == len(before) + 3

@@ -14,6 +14,7 @@ from typing import Callable
 
 import pytest
 
+from cli_runner import Result, run
 from mast.bundles import split
 
 from evidence_helpers import build_workspace
@@ -50,20 +51,17 @@ def ws(tmp_path: Path) -> Path:
     return build_workspace(tmp_path / "ws")
 
 
-Run = Callable[..., subprocess.CompletedProcess]
+Run = Callable[..., Result]
 
 
 @pytest.fixture
 def mast(tmp_path: Path) -> Run:
-    """Run `python -m mast ARGS` in tmp_path, as a user would."""
+    """Run `mast ARGS` in tmp_path, as a user would (in-process, tests/cli_runner.py)."""
 
-    def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-        env.update(NO_COLOR="1", COLUMNS="200")
-        return subprocess.run([sys.executable, "-m", "mast", *args], cwd=tmp_path, input=input,
-                              capture_output=True, text=True, env=env, timeout=300)
+    def mast(*args: str, input: str | None = None) -> Result:
+        return run(*args, input=input, cwd=tmp_path)
 
-    return run
+    return mast
 
 
 def dump(ws: Path) -> list[tuple]:

@@ -68,7 +68,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_written(ws: Path, tmp_path
     )
     before = snapshot(ws)
     done = mast("-w", str(ws), "evidence", "import", str(path), "--model", "atlas-1")
-    assert done.returncode == 2
+    assert done.code == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert errors == [
         f"error: {path}:3: value: expected a finite number (got 'high')",

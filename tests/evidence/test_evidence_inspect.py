@@ -184,16 +184,16 @@ def test_without_inspect_ai_the_error_says_how_to_install_it(ws: Path, logs: Pat
 
 def test_cli_import_reports_and_refuses(ws: Path, logs: Path, mast, snapshot) -> None:
     done = mast("-w", str(ws), "evidence", "import", str(logs / "bio.eval"), str(logs / "ctf.eval"), "--model", "test")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert "appended 2 eval records" in done.stdout and "from 2 files" in done.stdout
     again = mast("-w", str(ws), "evidence", "import", str(logs), "--model", "test")
-    assert again.returncode == 2 and "error.eval" in again.stderr and "nothing was written" in again.stderr
+    assert again.code == 2 and "error.eval" in again.stderr and "nothing was written" in again.stderr
     before = snapshot(ws)
     again = mast("-w", str(ws), "evidence", "import", str(logs / "bio.eval"), "--model", "test")
-    assert again.returncode == 0, again.stderr
+    assert again.code == 0, again.stderr
     assert "nothing appended" in again.stdout and "already imported (same sha256)" in again.stdout
     other = mast("-w", str(ws), "evidence", "import", str(logs / "bio.json"), "--model", "atlas-1")
-    assert other.returncode == 2 and "--model-from-log" in other.stderr and "Traceback" not in other.stderr
+    assert other.code == 2 and "--model-from-log" in other.stderr and "Traceback" not in other.stderr
     assert snapshot(ws) == before
 
 

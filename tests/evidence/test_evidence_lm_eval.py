@@ -87,7 +87,7 @@ def test_cli_imports_a_directory_of_results(ws: Path, tmp_path: Path, mast) -> N
     lm_eval_results(tmp_path / "runs" / "pythia" / "results_2025-06-15.json", model_name="atlas-1")
     (tmp_path / "runs" / "pythia" / "samples_gsm8k_2025-06-15.jsonl").write_text("{}\n")
     done = mast("-w", str(ws), "evidence", "import", str(tmp_path / "runs"), "--model", "atlas-1")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert "appended 2 eval records" in done.stdout and "from 1 file" in done.stdout
     assert "note: no indicator reads task gsm8k" in done.stderr
 

@@ -50,11 +50,11 @@ def test_cli_uses_the_mapping(ws: Path, tmp_path: Path, mast) -> None:
     (tmp_path / "map.yaml").write_text("tasks: {bio: wmdp_bio}\nmetrics: {acc: accuracy}\n")
     done = mast("-w", str(ws), "evidence", "import", str(tmp_path / "e.csv"), "--model", "atlas-1",
                 "--map", str(tmp_path / "map.yaml"))
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     shown = mast("-w", str(ws), "evidence", "show", "atlas-1", "--as-of", "2025-03-02T00:00:00Z", "--json")
     import json
     cbrn = json.loads(shown.stdout)["thresholds"][0]
     assert cbrn["indicators"][0]["scores"][0]["value"] == 0.6
     bad = mast("-w", str(ws), "evidence", "import", str(tmp_path / "e.csv"), "--model", "atlas-1",
                "--map", str(tmp_path / "nope.yaml"))
-    assert bad.returncode == 2 and "nope.yaml" in bad.stderr
+    assert bad.code == 2 and "nope.yaml" in bad.stderr

@@ -59,7 +59,7 @@ def test_show_gives_each_indicator_its_scores_and_the_level_reached(ws: Path, lo
 
 def test_status_shows_the_fired_indicators_as_warnings_with_due_dates(ws: Path, imported: datetime, mast) -> None:
     done = mast("-w", str(ws), "status", "--as-of", iso(imported), "--json")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     findings = {f["commitment"]: f for f in json.loads(done.stdout)["findings"] if f.get("model") == "test"}
     bio = next(r for r in evals(ws) if r.task == "wmdp_bio" and r.metrics["accuracy"] > 0.5)
     ctf = next(r for r in evals(ws) if r.task == "cyber_ctf")
@@ -70,20 +70,20 @@ def test_status_shows_the_fired_indicators_as_warnings_with_due_dates(ws: Path, 
 
 def test_cli_show_prints_values_sources_and_levels(ws: Path, logs: Path, imported: datetime, mast) -> None:
     done = mast("-w", str(ws), "evidence", "show", "test", "--as-of", iso(imported))
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     text = done.stdout
     assert "cbrn-3" in text and "reached warning" in text
     assert "wmdp_bio · accuracy: 0.7" in text and f"from {logs / 'bio.eval'} (inspect)" in text
     assert "hellaswag · acc: no evidence" in text
     unknown = mast("-w", str(ws), "evidence", "show", "nobody")
-    assert unknown.returncode == 2 and "unknown model 'nobody'" in unknown.stderr
+    assert unknown.code == 2 and "unknown model 'nobody'" in unknown.stderr
 
 
 def test_plot_draws_scores_and_indicator_lines(ws: Path, imported: datetime, tmp_path: Path, mast) -> None:
     pytest.importorskip("matplotlib")
     out = tmp_path / "charts" / "test.svg"
     done = mast("-w", str(ws), "evidence", "plot", "test", "-o", str(out), "--as-of", iso(imported))
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     svg = out.read_text()
     ET.fromstring(svg)  # well-formed
     texts = "".join(ET.fromstring(svg).itertext())
@@ -91,16 +91,16 @@ def test_plot_draws_scores_and_indicator_lines(ws: Path, imported: datetime, tmp
     assert "warning: wmdp_bio·accuracy >= 0.55" in texts and "not_ruled_out: wmdp_bio·accuracy >= 0.8" in texts
     assert "wmdp_bio · accuracy" in texts  # the legend
     first = out.read_bytes()
-    assert mast("-w", str(ws), "evidence", "plot", "test", "-o", str(out), "--as-of", iso(imported)).returncode == 0
+    assert mast("-w", str(ws), "evidence", "plot", "test", "-o", str(out), "--as-of", iso(imported)).code == 0
     assert out.read_bytes() == first  # the same evidence draws the same file
 
 
 def test_plot_refuses_a_model_without_evidence_or_a_bad_suffix(ws: Path, tmp_path: Path, mast) -> None:
     pytest.importorskip("matplotlib")
     done = mast("-w", str(ws), "evidence", "plot", "atlas-1", "-o", str(tmp_path / "a.svg"))
-    assert done.returncode == 2 and "nothing to plot" in done.stderr and not (tmp_path / "a.svg").exists()
+    assert done.code == 2 and "nothing to plot" in done.stderr and not (tmp_path / "a.svg").exists()
     done = mast("-w", str(ws), "evidence", "plot", "atlas-1", "-o", str(tmp_path / "a.txt"))
-    assert done.returncode == 2 and ".svg" in done.stderr
+    assert done.code == 2 and ".svg" in done.stderr
 
 
 def test_indicator_lines_are_read_from_comparisons_with_literals() -> None:

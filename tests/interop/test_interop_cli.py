@@ -7,14 +7,11 @@ outsider would save them, and with a witness's cosignature — and reject a tamp
 
 from __future__ import annotations
 
-import os
-import subprocess
 import shutil
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from cli_runner import run
 from test_interop_go import Workdir, go_verify, pytestmark  # noqa: F401  (the Go build fixture and its skips)
 
 from mast.ledger.keys import ALG_COSIGNATURE_V1, new_signer
@@ -24,29 +21,15 @@ from mast.workspace import Workspace
 BATCHES = [1, 2, 253, 9]  # sizes 1, 3, 256, 265: the first tile fills at 256
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-    env["NO_COLOR"] = "1"
-    return env
-
-
-def _argv(ws: Path, args) -> list[str]:
-    return [sys.executable, "-m", "mast", "-w", str(ws), *map(str, args)]
-
-
 def mast_many(calls: list[tuple]) -> list[bytes]:
-    """Run read-only `mast` commands, a few at a time (each (ws, *args)); their stdout, as bytes."""
-    def run(call):
-        result = subprocess.run(_argv(call[0], call[1:]), capture_output=True, env=_env(), timeout=120)
-        assert result.returncode == 0, (call, result.stderr.decode())
-        return result.stdout
-
-    with ThreadPoolExecutor(max_workers=min(4, (os.cpu_count() or 1) + 1)) as pool:
-        return list(pool.map(run, calls))
+    """Run read-only `mast` commands one after another (each (ws, *args)); their stdout, as bytes."""
+    return [mast(*call) for call in calls]
 
 
 def mast(ws: Path, *args) -> bytes:
-    return mast_many([(ws, *args)])[0]
+    result = run("-w", ws, *map(str, args), width=80)
+    assert result.code == 0, (result.args, result.stderr)
+    return result.stdout_bytes
 
 
 def record(i: int):

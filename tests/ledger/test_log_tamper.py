@@ -9,19 +9,15 @@ holds the last checkpoint it cosigned (`mast log cosign` refuses the rewritten l
 
 The workspace is built with the library (fast) in batches [3, 5, 1, 300, 4]: 313 entries, so
 the tree has a full tile (entries 0-255) and a right edge of single hashes. Each tampering is
-applied to its own copy and all the `mast log verify` runs go concurrently.
+applied to its own copy and `mast log verify` run on each (in-process, tests/cli_runner.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
@@ -29,6 +25,7 @@ from typing import Callable
 import pytest
 import tampering
 
+from cli_runner import Result, run
 from mast.errors import IntegrityFailure
 from mast.ledger import log as ledger_log
 from mast.ledger.checkpoint import Checkpoint, sign_checkpoint
@@ -42,8 +39,6 @@ from mast.workspace import Workspace
 BATCHES = [3, 5, 1, 300, 4]
 N = sum(BATCHES)
 SIZES = [0, 3, 8, 9, 309, 313]
-#: `mast` processes run at once by `mast_many`.
-JOBS = min(4, (os.cpu_count() or 1) + 1)
 
 
 def record(i: int, prefix: str = "r"):
@@ -67,34 +62,23 @@ def build(directory: Path, batches=BATCHES, prefix: str = "r") -> Path:
 # -- running mast -----------------------------------------------------------------------------
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-    env["NO_COLOR"] = "1"
-    return env
+def mast(ws: Path, *args) -> Result:
+    return run("-w", ws, *map(str, args), width=80)
 
 
-def _argv(ws, args) -> list[str]:
-    return [sys.executable, "-m", "mast", "-w", str(ws), *map(str, args)]
+def mast_many(calls: list[tuple]) -> list[Result]:
+    """Run `mast` commands one after another: each call is (ws, *args)."""
+    return [mast(*call) for call in calls]
 
 
-def mast(ws: Path, *args) -> subprocess.CompletedProcess:
-    return subprocess.run(_argv(ws, args), capture_output=True, text=True, env=_env(), timeout=120)
-
-
-def mast_many(calls: list[tuple]) -> list[subprocess.CompletedProcess]:
-    """Run `mast` commands, a few at a time: each call is (ws, *args)."""
-    with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        return list(pool.map(lambda call: mast(*call), calls))
-
-
-def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, (result.args, result.stdout, result.stderr)
+def ok(result: Result) -> str:
+    assert result.code == 0, (result.args, result.stdout, result.stderr)
     return result.stdout
 
 
-def integrity_failure(result: subprocess.CompletedProcess) -> str:
+def integrity_failure(result: Result) -> str:
     """Exit 4, one `error:` message, no traceback, nothing on stdout."""
-    assert result.returncode == 4, (result.args, result.returncode, result.stdout, result.stderr)
+    assert result.code == 4, (result.args, result.code, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stdout == ""
     assert result.stderr.startswith("error: "), result.stderr
@@ -289,7 +273,7 @@ def base(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def verdicts(base, tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, IntegrityFailure | None]]:
+def verdicts(base, tmp_path_factory) -> dict[str, tuple[Result, IntegrityFailure | None]]:
     """Every tampering applied to its own copy, then `mast log verify` on all of them at once
     (and the library's verdict too)."""
     root = tmp_path_factory.mktemp("tampered")
@@ -450,7 +434,7 @@ def test_a_checkpoint_of_another_log_or_a_forged_one_is_refused(base, tmp_path):
     assert str(foreign) in stderr and "mast.local/other" in stderr and "not of this log" in stderr, stderr
     stderr = integrity_failure(forged_r)
     assert str(forged) in stderr and "signature" in stderr, stderr
-    assert garbage_r.returncode == 2 and "Traceback" not in garbage_r.stderr and str(garbage) in garbage_r.stderr
+    assert garbage_r.code == 2 and "Traceback" not in garbage_r.stderr and str(garbage) in garbage_r.stderr
 
 
 # -- a witness refuses a rewritten log ------------------------------------------------------------

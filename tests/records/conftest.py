@@ -1,43 +1,36 @@
 """Fixtures for the records tests: a workspace made by `mast init`, the CLI run as a user
-runs it (a subprocess), and a dump of the store to prove that nothing was written."""
+runs it (in-process, tests/cli_runner.py), and a dump of the store to prove that nothing was
+written."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
+from cli_runner import Result, run
 from mast.bundles import split
 
 DATA = Path(__file__).parent / "data"
 FRAMEWORK_V1 = DATA / "framework-v1.yaml"
 FRAMEWORK_V2 = DATA / "framework-v2.yaml"
 
-Run = Callable[..., subprocess.CompletedProcess]
+Run = Callable[..., Result]
 
 
 def _runner(default_cwd: Path) -> Run:
-    def run(*args: str, input: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-        env["NO_COLOR"] = "1"
-        env["COLUMNS"] = "200"
-        return subprocess.run(
-            [sys.executable, "-m", "mast", *args], cwd=cwd or default_cwd, input=input,
-            capture_output=True, text=True, env=env, timeout=120,
-        )
+    def mast(*args: str, input: str | None = None, cwd: Path | None = None) -> Result:
+        return run(*args, input=input, cwd=cwd or default_cwd)
 
-    return run
+    return mast
 
 
 @pytest.fixture
 def mast(tmp_path: Path) -> Run:
-    """Run `python -m mast ARGS` in tmp_path, as a user would; `input=` feeds stdin."""
+    """Run `mast ARGS` in tmp_path, as a user would; `input=` feeds stdin."""
     return _runner(tmp_path)
 
 
@@ -49,19 +42,18 @@ MODELS = """\
 
 @pytest.fixture(scope="session")
 def _templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Workspaces built once, through the CLI, and copied for each test (a `mast` process
-    takes a second or so to start; building each workspace afresh would triple the run)."""
+    """Workspaces built once, through the CLI, and copied for each test."""
     root = tmp_path_factory.mktemp("templates")
-    run = _runner(root)
-    result = run("init", "empty")
-    assert result.returncode == 0, result.stderr
-    result = run("init", "published")
-    assert result.returncode == 0, result.stderr
-    result = run("-w", "published", "framework", "publish", str(FRAMEWORK_V1),
-                 "--approve", "rso=Jane Roe", "--approve", "ceo=Sam Poe", "--at", "2025-01-01T00:00:00Z")
-    assert result.returncode == 0, result.stderr
-    result = run("-w", "published", "record", "add", "-", input=MODELS)
-    assert result.returncode == 0, result.stderr
+    mast = _runner(root)
+    result = mast("init", "empty")
+    assert result.code == 0, result.stderr
+    result = mast("init", "published")
+    assert result.code == 0, result.stderr
+    result = mast("-w", "published", "framework", "publish", str(FRAMEWORK_V1),
+                  "--approve", "rso=Jane Roe", "--approve", "ceo=Sam Poe", "--at", "2025-01-01T00:00:00Z")
+    assert result.code == 0, result.stderr
+    result = mast("-w", "published", "record", "add", "-", input=MODELS)
+    assert result.code == 0, result.stderr
     return {"empty": root / "empty", "published": root / "published"}
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import run
+
 DATA = Path(__file__).parent / "data"
 V1 = str(DATA / "framework-v1.yaml")
 V2 = str(DATA / "framework-v2.yaml")
@@ -23,7 +25,7 @@ def write(path: Path, text: str) -> str:
 
 
 def assert_refused(result, code: int = 2) -> str:
-    assert result.returncode == code, (result.stdout, result.stderr)
+    assert result.code == code, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
     return result.stderr
@@ -34,7 +36,7 @@ def assert_refused(result, code: int = 2) -> str:
 
 def test_init_creates_a_workspace(tmp_path, mast):
     result = mast("init", "lab")
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert (tmp_path / "lab" / "mast.toml").is_file()
     assert (tmp_path / "lab" / ".mast" / "mast.db").is_file()
     toml = (tmp_path / "lab" / "mast.toml").read_text()
@@ -43,7 +45,7 @@ def test_init_creates_a_workspace(tmp_path, mast):
 
 
 def test_init_uses_the_workspace_option_when_no_dir_is_given(tmp_path, mast):
-    assert mast("-w", "there", "init").returncode == 0
+    assert mast("-w", "there", "init").code == 0
     assert (tmp_path / "there" / "mast.toml").is_file()
 
 
@@ -68,27 +70,21 @@ def test_add_appends_and_says_where(tmp_path, mast, published):
         - {kind: eval, at: 2025-02-04T00:00:00Z, model: m1, task: wmdp_bio, metrics: {accuracy: 0.5}}
         """)
     result = mast("-w", str(published), "record", "add", path)
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert result.stdout.strip() == "appended 2 records (index 3\u20134)"
 
 
 def test_add_reads_a_single_json_record_from_stdin(mast, published):
     result = mast("-w", str(published), "record", "add", "-",
                   input='{"kind": "roadmap", "at": "2025-03-01T00:00:00Z", "goal": "g", "status": "met", "note": "n"}')
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert result.stdout.strip() == "appended 1 record (index 3)"
 
 
-def test_workspace_from_environment(tmp_path, mast, published):
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, MAST_WORKSPACE=str(published))
-    result = subprocess.run([sys.executable, "-m", "mast", "record", "add", "-"], cwd=tmp_path, env=env,
-                            input="{kind: roadmap, at: 2025-03-01T00:00:00Z, goal: g, status: met, note: n}",
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+def test_workspace_from_environment(tmp_path, published):
+    result = run("record", "add", "-", cwd=tmp_path, env={"MAST_WORKSPACE": str(published)},
+                 input="{kind: roadmap, at: 2025-03-01T00:00:00Z, goal: g, status: met, note: n}")
+    assert result.code == 0, result.stderr
 
 
 GOOD_BEFORE = """\
@@ -199,7 +195,7 @@ BATCH_WITH_INNER_REFERENCES = """\
 
 def test_records_can_refer_to_earlier_records_of_the_same_batch(tmp_path, mast, published):
     result = mast("-w", str(published), "record", "add", "-", input=BATCH_WITH_INNER_REFERENCES)
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert result.stdout.strip() == "appended 5 records (index 3\u20137)"
 
 
@@ -243,12 +239,12 @@ def test_thresholds_are_checked_against_the_version_in_force(tmp_path, mast, pub
     # v2 (effective 2025-07-01) adds cyber-3; the board must now also sign amendments
     result = mast("-w", str(published), "framework", "publish", V2, "--approve", "rso=Jane Roe",
                   "--approve", "ceo=Sam Poe", "--at", "2025-06-15T00:00:00Z")
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     det = "{{kind: determination, at: {at}, model: m1, threshold: cyber-3, status: ruled_out, rationale: r}}"
     stderr = assert_refused(mast("-w", str(published), "record", "add", "-", input=det.format(at="2025-06-30T00:00:00Z")))
     assert "unknown threshold 'cyber-3' in test-lab-rsp 1.0" in stderr
     ok = mast("-w", str(published), "record", "add", "-", input=det.format(at="2025-07-01T00:00:00Z"))
-    assert ok.returncode == 0, ok.stderr
+    assert ok.code == 0, ok.stderr
     # before every version: the earliest applies
     stderr = assert_refused(mast("-w", str(published), "record", "add", "-", input=det.format(at="2024-01-01T00:00:00Z")))
     assert "in test-lab-rsp 1.0" in stderr
@@ -266,7 +262,7 @@ def test_publish_without_approvals_is_refused(mast, ws, snapshot):
 
 def test_publish_with_approvals_writes_one_framework_record(mast, ws):
     result = mast("-w", str(ws), "framework", "publish", V1, "--approve", "rso=Jane Roe", "--approve", "ceo=Sam Poe")
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert result.stdout.startswith("published test-lab-rsp 1.0 at index 0 (sha256 ")
     con = sqlite3.connect(ws / ".mast" / "mast.db")
     [(kind, bundle)] = con.execute("SELECT kinds, bodies FROM entry_chunks").fetchall()
@@ -294,7 +290,7 @@ def test_a_later_version_needs_the_approvals_of_the_one_it_amends(mast, publishe
     assert "needs the approval of ceo (required by test-lab-rsp 1.0's amendment rules)" in stderr
     assert snapshot(published) == before
     ok = mast("-w", str(published), "framework", "publish", V2, "--approve", "rso=Jane Roe", "--approve", "ceo=Sam Poe")
-    assert ok.returncode == 0, ok.stderr
+    assert ok.code == 0, ok.stderr
 
 
 def test_the_same_version_twice_is_invalid(mast, published, snapshot):
@@ -327,7 +323,7 @@ def test_publish_reports_an_invalid_framework_file(tmp_path, mast, ws):
 def test_publish_backfills_with_at(mast, ws):
     result = mast("-w", str(ws), "framework", "publish", V1, "--approve", "rso=J", "--approve", "ceo=S",
                   "--at", "2024-12-20T09:00:00+01:00")
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     import json
 
     from mast.bundles import split

@@ -6,14 +6,12 @@ unknown reviewer or a review of another edition is exit 2 with nothing written â
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_runner import Result, run
 from mast.errors import InvalidInput
 from mast.records.kinds import parse_record
 from mast.records.references import verify_review
@@ -23,10 +21,8 @@ from mast.workspace import Workspace
 AT = "2025-07-01T00:00:00Z"
 
 
-def mast(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-    env.update(NO_COLOR="1", COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "mast", *args], cwd=cwd, env=env, capture_output=True, text=True)
+def mast(*args: str, cwd: Path) -> Result:
+    return run(*args, cwd=cwd)
 
 
 def db(ws: Path) -> bytes:
@@ -44,19 +40,19 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (reviewer / "other.html").write_bytes(b"<html>Risk Report, another edition</html>\n")
     (reviewer / "review.txt").write_text("The report is accurate.\nWe found no omission.\n")
     done = mast("review", "keygen", "audit-co", "-o", "audit", cwd=reviewer)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert (reviewer / "audit.key").stat().st_mode & 0o777 == 0o600
-    assert mast("review", "keygen", "impostor", "-o", "impostor", cwd=reviewer).returncode == 0
+    assert mast("review", "keygen", "impostor", "-o", "impostor", cwd=reviewer).code == 0
 
     ws = root / "ws"
-    assert mast("init", str(ws), cwd=root).returncode == 0
+    assert mast("init", str(ws), cwd=root).code == 0
     digest = edition_sha256(reviewer / "edition.html")
     (root / "report.yaml").write_text(
         f"- {{kind: report, at: {AT}, period: {{from: 2025-01-01T00:00:00Z, to: {AT}}}, "
         f"edition: reviewer, sha256: {digest}}}\n")
-    assert mast("record", "add", "../report.yaml", cwd=ws).returncode == 0
+    assert mast("record", "add", "../report.yaml", cwd=ws).code == 0
     done = mast("review", "register", "Audit Co", "--key", "../reviewer/audit.pub", "--at", AT, cwd=ws)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     return root
 
 
@@ -69,7 +65,7 @@ def ws(setup: Path, tmp_path: Path) -> Path:
 def sign(reviewer: Path, edition: str = "edition.html", key: str = "audit.key", *extra: str) -> dict:
     done = mast("review", "sign", edition, "--key", key, "--verdict", "adequate", "--text", "review.txt",
                 "--reviewer", "Audit Co", "--at", "2025-08-01T00:00:00Z", *extra, cwd=reviewer)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     return json.loads(done.stdout)
 
 
@@ -89,9 +85,9 @@ def test_a_valid_review_is_accepted(ws: Path) -> None:
     reviewer = ws.parent / "reviewer"
     done = mast("review", "sign", "edition.html", "--key", "audit.key", "--verdict", "adequate", "--text",
                 "review.txt", "--reviewer", "Audit Co", "-o", "signed.json", cwd=reviewer)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     added = mast("review", "add", "../reviewer/signed.json", cwd=ws)
-    assert added.returncode == 0, added.stderr
+    assert added.code == 0, added.stderr
     assert "appended 1 record" in added.stdout
     workspace = Workspace.open(ws)
     try:
@@ -109,7 +105,7 @@ def test_a_changed_review_is_refused_and_nothing_is_written(ws: Path, tamper: st
     (ws / "review.json").write_text(json.dumps(review))
     before = db(ws)
     done = mast("review", "add", "review.json", cwd=ws)
-    assert done.returncode == 2
+    assert done.code == 2
     assert "signature does not verify" in done.stderr and "nothing was written" in done.stderr
     assert db(ws) == before
 
@@ -119,7 +115,7 @@ def test_a_review_of_another_edition_is_refused(ws: Path) -> None:
     (ws / "review.json").write_text(json.dumps(review))
     before = db(ws)
     done = mast("review", "add", "review.json", cwd=ws)
-    assert done.returncode == 2 and "no report record or stored edition has sha256" in done.stderr
+    assert done.code == 2 and "no report record or stored edition has sha256" in done.stderr
     assert db(ws) == before
 
 
@@ -128,7 +124,7 @@ def test_a_review_signed_with_another_key_is_refused(ws: Path) -> None:
     (ws / "review.json").write_text(json.dumps(review))
     before = db(ws)
     done = mast("review", "add", "review.json", cwd=ws)
-    assert done.returncode == 2 and "signature does not verify" in done.stderr
+    assert done.code == 2 and "signature does not verify" in done.stderr
     assert db(ws) == before
 
 
@@ -138,7 +134,7 @@ def test_an_unregistered_reviewer_is_refused(ws: Path) -> None:
     (ws / "review.json").write_text(json.dumps(review))
     before = db(ws)
     done = mast("review", "add", "review.json", cwd=ws)
-    assert done.returncode == 2 and "unknown reviewer 'Someone Else'" in done.stderr
+    assert done.code == 2 and "unknown reviewer 'Someone Else'" in done.stderr
     assert db(ws) == before
 
 
@@ -148,21 +144,21 @@ def test_record_add_cannot_bypass_the_check(ws: Path) -> None:
     (ws / "review.json").write_text(json.dumps([review]))
     before = db(ws)
     done = mast("record", "add", "review.json", cwd=ws)
-    assert done.returncode == 2 and "signature does not verify" in done.stderr
+    assert done.code == 2 and "signature does not verify" in done.stderr
     assert db(ws) == before
 
 
 def test_review_add_takes_only_reviews(ws: Path) -> None:
     (ws / "other.yaml").write_text("- {kind: model, at: 2025-01-01T00:00:00Z, id: m1, name: M1}\n")
     done = mast("review", "add", "other.yaml", cwd=ws)
-    assert done.returncode == 2 and "expected a review record" in done.stderr
+    assert done.code == 2 and "expected a review record" in done.stderr
 
 
 def test_a_bad_reviewer_key_or_a_second_registration_is_refused(ws: Path) -> None:
     done = mast("review", "register", "Bad Co", "--key", "bad+00000000+AQ==", cwd=ws)
-    assert done.returncode == 2 and "key" in done.stderr
+    assert done.code == 2 and "key" in done.stderr
     again = mast("review", "register", "Audit Co", "--key", "../reviewer/impostor.pub", cwd=ws)
-    assert again.returncode == 2 and "already registered" in again.stderr
+    assert again.code == 2 and "already registered" in again.stderr
 
 
 def test_a_key_rotation_supersedes_the_registration(tmp_path: Path) -> None:
@@ -194,7 +190,7 @@ def test_a_key_rotation_supersedes_the_registration(tmp_path: Path) -> None:
 
 def test_keygen_refuses_to_overwrite(setup: Path) -> None:
     done = mast("review", "keygen", "audit-co", "-o", "audit", cwd=setup / "reviewer")
-    assert done.returncode == 3 and "refusing to overwrite" in done.stderr
+    assert done.code == 3 and "refusing to overwrite" in done.stderr
 
 
 def test_the_example_labs_review_is_signed_by_its_registered_reviewer() -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from cli_runner import Result, run
 from mast.framework.loader import framework_from_data
 from mast.records.kinds import parse_record
 from mast.reports.build import build_report
@@ -90,8 +89,8 @@ def make_workspace(tmp_path: Path, **kw) -> Path:
     return root
 
 
-def mast(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mast", *args], capture_output=True)
+def mast(*args: str, cwd: Path | None = None) -> Result:
+    return run(*args, cwd=cwd, width=80)
 
 
 def pdf_text(data: bytes) -> str:
@@ -114,8 +113,8 @@ def test_canaries_reach_exactly_their_audiences(canary_ws: Path, fmt: str) -> No
     for audience in ("public", "reviewer", "internal"):
         done = mast("-w", str(canary_ws), "report", "risk", "--audience", audience, "--format", fmt,
                     "--as-of", "2025-06-01T00:00:00Z")
-        assert done.returncode == 0, done.stderr.decode()
-        text = pdf_text(done.stdout) if fmt == "pdf" else done.stdout.decode()
+        assert done.code == 0, done.stderr
+        text = pdf_text(done.stdout_bytes) if fmt == "pdf" else done.stdout
         if fmt == "pdf":  # text extraction may break long tokens across lines
             text = text.replace("\n", "")
         seen[audience] = (CANARY_INTERNAL in text, CANARY_REVIEWER in text)
@@ -134,7 +133,7 @@ def test_markers_carry_reasons_and_counts(canary_ws: Path) -> None:
     assert data["changes"]["withheld"] == [{"kind": "incident record", "reason": "privacy", "count": 1}]
     assert data["safeguards"]["withheld_count"] == 2
     md = mast("-w", str(canary_ws), "report", "risk", "--audience", "public", "--format", "md",
-              "--as-of", "2025-06-01T00:00:00Z").stdout.decode()
+              "--as-of", "2025-06-01T00:00:00Z").stdout
     assert "reason: privacy" in md and "reason: public-safety" in md
 
 
@@ -200,7 +199,7 @@ def test_publish_meets_the_cadence(tmp_path: Path) -> None:
     out = tmp_path / "public.html"
     done = mast("-w", str(root), "report", "risk", "--audience", "public", "--format", "html",
                 "--as-of", "2025-06-20T00:00:00Z", "-o", str(out), "--publish")
-    assert done.returncode == 0, done.stderr.decode()
+    assert done.code == 0, done.stderr
     after = json.loads(mast("-w", str(root), "status", "--as-of", "2025-07-20T00:00:00Z", "--json").stdout)
     assert not any(f["commitment"] == "risk-report" for f in after["findings"])
     from mast.records.canonical import sha256_hex
@@ -236,9 +235,8 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args: list[str]) -
     root = make_workspace(tmp_path)
     count = _count(root)
     extra = [] if "-o" in args else ["-o", str(tmp_path / "x.html")]
-    done = subprocess.run([sys.executable, "-m", "mast", "-w", str(root), "report", "risk", *args, *extra,
-                           "--publish"], capture_output=True, cwd=tmp_path)
-    assert done.returncode == 2, done.stderr.decode()
+    done = mast("-w", str(root), "report", "risk", *args, *extra, "--publish", cwd=tmp_path)
+    assert done.code == 2, done.stderr
     assert not (tmp_path / "x.html").exists()
     assert _count(root) == count
 

@@ -4,14 +4,12 @@ grade checks, and `roadmap_section` (plain data for reports)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from cli_runner import Result, run
 from mast.errors import InvalidInput
 from mast.records.kinds import parse_record
 from mast.reports.roadmap import load_roadmap, load_roadmap_text, publish_roadmap, roadmap_section
@@ -64,10 +62,8 @@ def t(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def mast(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-    env.update(NO_COLOR="1", COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "mast", *args], cwd=cwd, env=env, capture_output=True, text=True)
+def mast(*args: str, cwd: Path) -> Result:
+    return run(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +73,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tmp_path / "roadmap-v2.yaml").write_text(ROADMAP_V2)
     (tmp_path / "grades.yaml").write_text(GRADES)
     ws = tmp_path / "ws"
-    assert mast("init", str(ws), cwd=tmp_path).returncode == 0
+    assert mast("init", str(ws), cwd=tmp_path).code == 0
     for args in (("roadmap", "publish", "../roadmap.yaml", "--at", "2024-12-20T00:00:00Z"),
                  ("record", "add", "../grades.yaml"),
                  ("roadmap", "publish", "../roadmap-v2.yaml", "--at", "2025-08-20T00:00:00Z")):
         done = mast(*args, cwd=ws)
-        assert done.returncode == 0, done.stderr
+        assert done.code == 0, done.stderr
     return ws
 
 
@@ -119,11 +115,11 @@ def test_problems_are_positioned(tmp_path: Path, change: str, where: str, expect
 def test_check_exits_2_with_file_line_col(tmp_path: Path) -> None:
     (tmp_path / "r.yaml").write_text(ROADMAP.replace("target: 2025-12-01T00:00:00Z", "target: soon"))
     done = mast("roadmap", "check", "r.yaml", cwd=tmp_path)
-    assert done.returncode == 2
+    assert done.code == 2
     assert "r.yaml:14:13: goals[1].target: expected a time with a zone" in done.stderr
     (tmp_path / "ok.yaml").write_text(ROADMAP)
     ok = mast("roadmap", "check", "ok.yaml", cwd=tmp_path)
-    assert ok.returncode == 0 and "ok: lab-roadmap 1 — 4 goals (alignment, safeguards, security)" in ok.stdout
+    assert ok.code == 0 and "ok: lab-roadmap 1 — 4 goals (alignment, safeguards, security)" in ok.stdout
 
 
 # -- publishing ------------------------------------------------------------------------------------
@@ -141,7 +137,7 @@ def test_publish_appends_a_roadmap_version_record(lab: Path) -> None:
 def test_republishing_a_version_is_refused_and_nothing_is_written(lab: Path) -> None:
     before = (lab / ".mast" / "mast.db").read_bytes()
     done = mast("roadmap", "publish", "../roadmap.yaml", cwd=lab)
-    assert done.returncode == 2
+    assert done.code == 2
     assert "roadmap.yaml:4:12: roadmap.version: lab-roadmap 1 is already published" in done.stderr
     assert (lab / ".mast" / "mast.db").read_bytes() == before
 
@@ -150,7 +146,7 @@ def test_a_grade_must_name_a_goal_and_one_of_its_grades(lab: Path) -> None:
     (lab / "bad.yaml").write_text(
         "- {kind: roadmap, at: 2025-10-01T00:00:00Z, goal: nonsense, status: met, note: x}\n")
     done = mast("record", "add", "bad.yaml", cwd=lab)
-    assert done.returncode == 2 and "bad.yaml:1:51: records[0].goal: unknown roadmap goal 'nonsense'" in done.stderr
+    assert done.code == 2 and "bad.yaml:1:51: records[0].goal: unknown roadmap goal 'nonsense'" in done.stderr
     assert "weights" in done.stderr
 
 
@@ -175,7 +171,7 @@ def test_a_roadmap_version_record_must_carry_its_documents_hash(tmp_path: Path) 
 
 def test_status_json_shows_missed_dropped_and_the_undisclosed_removal(lab: Path) -> None:
     done = mast("roadmap", "status", "--as-of", "2025-10-01T00:00:00Z", "--json", cwd=lab)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["versions"] == [{"id": "lab-roadmap", "version": "2"}]
     goals = {g["id"]: g for g in data["goals"]}
@@ -201,7 +197,7 @@ def test_status_json_since_lists_only_later_changes(lab: Path) -> None:
 
 def test_status_table(lab: Path) -> None:
     done = mast("roadmap", "status", "--as-of", "2025-10-01T00:00:00Z", cwd=lab)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     for text in ("lab-roadmap 2", "weights", "target passed", "removed", "undisclosed"):
         assert text in done.stdout, done.stdout
 
@@ -212,7 +208,7 @@ def test_mast_status_includes_roadmap_warnings_with_a_framework(lab: Path, tmp_p
     lab = Path(shutil.copytree(lab, tmp_path / "copy"))
     (tmp_path / "fw.yaml").write_text("mast: 1\nframework: {id: f, title: F, version: '1', "
                                       "effective: 2025-01-01T00:00:00Z}\n")
-    assert mast("framework", "publish", "../fw.yaml", cwd=lab).returncode == 0
+    assert mast("framework", "publish", "../fw.yaml", cwd=lab).code == 0
     data = json.loads(mast("status", "--as-of", "2025-10-01T00:00:00Z", "--json", cwd=lab).stdout)
     assert {(f["kind"], f["commitment"]) for f in data["findings"]} == {
         ("warning", "lab-roadmap/weights"), ("warning", "lab-roadmap/audit")}

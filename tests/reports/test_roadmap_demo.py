@@ -4,14 +4,12 @@ a note, one silently removed; and `mast roadmap status --json` on the demo works
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from cli_runner import run
 from mast.demo import EXAMPLE_LAB, build_demo
 from mast.records.kinds import RoadmapVersionRecord
 from mast.reports.roadmap import load_roadmap, roadmap_record, roadmap_section
@@ -60,10 +58,8 @@ def test_the_section_at_the_present(lab: Path) -> None:
 
 
 def test_mast_roadmap_status_json_on_the_demo(lab: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "MAST_WORKSPACE"}
-    done = subprocess.run([sys.executable, "-m", "mast", "-w", str(lab), "roadmap", "status", "--as-of",
-                           "2026-11-30T12:00:00Z", "--json"], capture_output=True, text=True, env=env)
-    assert done.returncode == 0, done.stderr
+    done = run("-w", lab, "roadmap", "status", "--as-of", "2026-11-30T12:00:00Z", "--json", width=80)
+    assert done.code == 0, done.stderr
     data = json.loads(done.stdout)
     assert set(data) == {"as_of", "versions", "goals", "missed", "dropped", "changes", "findings", "withheld",
                          "withheld_reasons"}
