@@ -86,7 +86,7 @@ def report_error(exc: MastError) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    state.writes = False  # one invocation's; main may run many times in one process (tests)
+    vars(state).update(vars(State()))  # one invocation's; main may run many times in one process
     for name in COMMAND_MODULES:
         importlib.import_module(f"mast.cli.{name}")
     try:
