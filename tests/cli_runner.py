@@ -34,7 +34,6 @@ interpreter imports — tests start a real process, with `subprocess_env()` as h
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import io
 import os
 import sys
@@ -45,8 +44,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-#: the module: `mast.cli.app` the attribute is the Typer app (mast/cli/__init__.py imports it)
-cli_app = importlib.import_module("mast.cli.app")
+import mast.cli.app as cli_app
 
 #: The consoles' width unless a test asks for another.
 WIDTH = 200

@@ -6,7 +6,6 @@ test_entry_points.py's.)"""
 from __future__ import annotations
 
 import copy
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import cli_runner
 from cli_runner import run
 
-cli_app = importlib.import_module("mast.cli.app")
+import mast.cli.app as cli_app
 
 
 def test_a_call_puts_back_what_it_changed(tmp_path: Path, monkeypatch) -> None:

@@ -1,5 +1,8 @@
-"""The `mast` command line: a thin face over the library (DESIGN §7)."""
+"""The `mast` command line: a thin face over the library (DESIGN §7).
 
-from mast.cli.app import app, main
+Only `main` is re-exported: re-exporting the Typer object as `app` would shadow the
+`mast.cli.app` module, which tests and embedders import."""
 
-__all__ = ["app", "main"]
+from mast.cli.app import main
+
+__all__ = ["main"]
