@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from cli_runner import Result, run
-from mast.bundles import split
+import stored
 
 FRAMEWORK = """\
 mast: 1
@@ -35,13 +34,7 @@ def _run(cwd: Path, *args: str, input: str | None = None) -> Result:
 
 
 def _entries(ws: Path) -> list[tuple]:
-    con = sqlite3.connect(ws / ".mast" / "mast.db")
-    try:
-        return [(first + k, hashlib.sha256(body).hexdigest(), body)
-                for first, bundle in con.execute("SELECT first, bodies FROM entry_chunks ORDER BY first")
-                for k, body in enumerate(split(bundle))]
-    finally:
-        con.close()
+    return [(index, hashlib.sha256(body).hexdigest(), body) for index, _kind, _ref, body in stored.entries(ws)]
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import sqlite3
 from pathlib import Path
 from typing import Callable
 
@@ -18,7 +17,8 @@ import pytest
 from rich.console import Console
 
 from cli_runner import Result, run
-from mast.bundles import split
+import stored
+from stored import bodies
 from mast.framework.diff import diff_frameworks
 from mast.framework.loader import load_framework
 from mast.sourcemap import load_file
@@ -46,22 +46,7 @@ def mast() -> Mast:
 def snapshot(ws: Path) -> tuple[int, bytes]:
     """The number of log entries and the database's bytes: equal before and after means nothing
     was written."""
-    con = sqlite3.connect(ws / ".mast" / "mast.db")
-    try:
-        [(count,)] = con.execute("SELECT coalesce(sum(count), 0) FROM entry_chunks").fetchall()
-    finally:
-        con.close()
-    return count, (ws / ".mast" / "mast.db").read_bytes()
-
-
-def bodies(ws: Path) -> list[bytes]:
-    """Every entry's body, in log order, from the store's chunks."""
-    con = sqlite3.connect(ws / ".mast" / "mast.db")
-    try:
-        return [body for (bundle,) in con.execute("SELECT bodies FROM entry_chunks ORDER BY first")
-                for body in split(bundle)]
-    finally:
-        con.close()
+    return stored.count(ws), stored.database(ws).read_bytes()
 
 
 def publish(mast: Mast, ws: Path, n: int, path: Path | None = None, *extra: str) -> Result:

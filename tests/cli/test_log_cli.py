@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from cli_runner import Result, run
-from mast.bundles import split
+from stored import bodies
 from mast.ledger import merkle
 from mast.ledger.checkpoint import Checkpoint, open_checkpoint
 from mast.ledger.keys import ALG_COSIGNATURE_V1, load_verifier, new_signer
@@ -76,15 +76,6 @@ def refused(result: Result, code: int = 2) -> str:
 
 def db(ws: Path) -> sqlite3.Connection:
     return sqlite3.connect(ws / ".mast" / "mast.db")
-
-
-def bodies(ws: Path) -> list[bytes]:
-    con = db(ws)
-    try:
-        return [body for (bundle,) in con.execute("SELECT bodies FROM entry_chunks ORDER BY first")
-                for body in split(bundle)]
-    finally:
-        con.close()
 
 
 def stored_checkpoints(ws: Path) -> list[tuple[int, bytes, str]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Callable
 import pytest
 
 from cli_runner import Result, run
-from mast.bundles import split
+import stored
 
 from evidence_helpers import build_workspace
 
@@ -64,19 +63,8 @@ def mast(tmp_path: Path) -> Run:
     return mast
 
 
-def dump(ws: Path) -> list[tuple]:
-    con = sqlite3.connect(ws / ".mast" / "mast.db")
-    try:
-        refs = dict(con.execute("SELECT idx, ref FROM entry_refs"))
-        return [(first + k, kind, refs.get(first + k), body)
-                for first, kinds, bundle in con.execute("SELECT first, kinds, bodies FROM entry_chunks ORDER BY first")
-                for k, (kind, body) in enumerate(zip(kinds.split(","), split(bundle)))]
-    finally:
-        con.close()
-
-
 @pytest.fixture
 def snapshot() -> Callable[[Path], list[tuple]]:
     """`snapshot(ws)`: every entry, every column; equal snapshots mean nothing was written."""
-    return dump
+    return stored.entries
 

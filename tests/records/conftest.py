@@ -5,14 +5,13 @@ written."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
 from cli_runner import Result, run
-from mast.bundles import split
+import stored
 
 DATA = Path(__file__).parent / "data"
 FRAMEWORK_V1 = DATA / "framework-v1.yaml"
@@ -72,27 +71,7 @@ def published(tmp_path: Path, _templates: dict[str, Path]) -> Path:
     return tmp_path / "ws"
 
 
-def dump(ws: Path) -> list[tuple]:
-    """Every entry (index, kind, ref, body), in order: equal dumps mean an unchanged store."""
-    con = sqlite3.connect(ws / ".mast" / "mast.db")
-    try:
-        refs = dict(con.execute("SELECT idx, ref FROM entry_refs"))
-        return [(first + k, kind, refs.get(first + k), body)
-                for first, kinds, bundle in con.execute("SELECT first, kinds, bodies FROM entry_chunks ORDER BY first")
-                for k, (kind, body) in enumerate(zip(kinds.split(","), split(bundle)))]
-    finally:
-        con.close()
-
-
-def count(ws: Path) -> int:
-    con = sqlite3.connect(ws / ".mast" / "mast.db")
-    try:
-        return con.execute("SELECT coalesce(sum(count), 0) FROM entry_chunks").fetchone()[0]
-    finally:
-        con.close()
-
-
 @pytest.fixture
 def snapshot() -> Callable[[Path], tuple[int, list[tuple]]]:
     """`snapshot(ws)` = (count, dump): compare before and after to prove nothing was written."""
-    return lambda ws: (count(ws), dump(ws))
+    return lambda ws: (stored.count(ws), stored.entries(ws))
