@@ -20,3 +20,12 @@ def test_gates_apply_at_stage_or_later_but_not_retired():
     assert not stage_reaches(Stage.internal, Stage.deployed)
     assert not stage_reaches(Stage.retired, Stage.training)
     assert not stage_reaches(None, Stage.training)
+
+
+def test_minute_shows_utc_plainly_and_marks_any_other_offset():
+    from datetime import datetime, timedelta, timezone
+
+    from mast.vocabulary import minute
+
+    assert minute(datetime(2025, 6, 1, 0, 0, 59, tzinfo=timezone.utc)) == "2025-06-01 00:00"
+    assert minute(datetime(2025, 6, 1, 2, 0, 0, 123, tzinfo=timezone(timedelta(hours=2)))) == "2025-06-01 02:00+02:00"

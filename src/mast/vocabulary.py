@@ -146,3 +146,10 @@ def iso(moment: datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+def minute(moment: datetime) -> str:
+    """A zoned time as tables and reports show it, to the minute: `2025-06-01 00:00` for UTC
+    (the tables say "times in UTC unless marked"), `2025-06-01 02:00+02:00` otherwise."""
+    text = moment.strftime("%Y-%m-%d %H:%M")
+    return text if not moment.utcoffset() else text + moment.isoformat()[-6:]
+
+

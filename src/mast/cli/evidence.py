@@ -17,7 +17,7 @@ from rich.text import Text
 from mast.cli.app import app, err, evidence_app, out, state, writes
 from mast.cli.records import describe_appended, parse_approvals, parse_time
 from mast.errors import InvalidInput
-from mast.vocabulary import UTC, iso
+from mast.vocabulary import UTC, iso, minute
 
 if TYPE_CHECKING:
     from mast.evidence.importer import ImportResult, Progress
@@ -142,7 +142,7 @@ def _view(model: str, moment: datetime) -> EvidenceView:
 
 
 def _when(moment: datetime | None) -> str:
-    return iso(moment)[:16].replace("T", " ") if moment else ""
+    return minute(moment) if moment else ""
 
 
 HOLDS = {True: ("fires", "bold red"), False: ("holds not", "green"), None: ("undecided", "yellow")}

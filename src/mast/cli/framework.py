@@ -7,6 +7,7 @@ loader, so commands can be added here without touching one another.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from mast.cli.app import err, framework_app, out, state, writes
 from mast.errors import InvalidInput
 from mast.framework.loader import load_framework
 from mast.framework.model import Framework
+from mast.vocabulary import minute
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -224,11 +226,12 @@ def _log_rows(workspace: "Workspace") -> list[dict[str, Any]]:
     version published before it."""
     from mast.framework.diff import diff_frameworks
     from mast.vocabulary import iso
+    from mast.workspace import framework_of
 
     rows: list[dict[str, Any]] = []
     previous: Framework | None = None
-    for entry, framework in zip(workspace.store.entries(kind="framework"), workspace.frameworks()):
-        record = entry.record
+    for entry in workspace.store.entries(kind="framework"):
+        framework, record = framework_of(entry, workspace.store), entry.record
         rows.append({
             "index": entry.index,
             "id": framework.id,
@@ -275,12 +278,9 @@ def log_command(
         changes = Text(row["summary"])
         if row["emergency"]:
             changes.append(f"\nemergency: {row['emergency']}", style="bold magenta")
-        table.add_row(row["version"], _minute(row["effective"]), _minute(row["published_at"]), str(row["index"]),
+        table.add_row(row["version"], minute(datetime.fromisoformat(row["effective"])),
+                      minute(datetime.fromisoformat(row["published_at"])), str(row["index"]),
                       "\n".join(f"{role}={name}" for role, name in row["approved_by"].items()), changes)
     out.print(table)
     out.print("times in UTC unless marked", style="dim", highlight=False)
 
-
-def _minute(moment: str) -> str:
-    """An ISO 8601 time as the tables show it, to the minute: `2025-06-01 00:00`."""
-    return moment[:16].replace("T", " ") + ("" if moment.endswith("Z") else moment[19:])

@@ -93,7 +93,7 @@ def status_command(
     from mast.cli.status import parse_moment
     from mast.errors import InvalidInput
     from mast.reports.roadmap import roadmap_section
-    from mast.vocabulary import UTC, iso
+    from mast.vocabulary import UTC, iso, minute
     from mast.workspace import Workspace
 
     if audience not in ("public", "reviewer", "internal"):
@@ -128,7 +128,7 @@ def status_command(
     for f in section.findings:
         head = Text(f"{f['kind']:<9}", style="cyan")
         head.append(f" {f['commitment']}", style="bold")
-        head.append(f" · since {iso(f['since'])[:16].replace('T', ' ')}", style="dim")
+        head.append(f" · since {minute(f['since'])}", style="dim")
         out.print(head)
         out.print(Text("          " + f["message"]))
     if section.changes:

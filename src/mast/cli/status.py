@@ -19,7 +19,7 @@ from mast.errors import InvalidInput, Problem
 
 if TYPE_CHECKING:
     from mast.workspace import Workspace
-from mast.vocabulary import UTC, ZonedTime, iso
+from mast.vocabulary import UTC, ZonedTime, iso, minute
 
 STATUS_STYLE = {"untested": "dim", "ruled_out": "green", "not_ruled_out": "yellow", "crossed": "bold red"}
 KIND_STYLE = {"violation": "bold red", "overdue": "red", "due": "yellow", "escape": "magenta", "warning": "cyan"}
@@ -107,11 +107,11 @@ def render_assessment(assessment: Assessment, console: Console, *, title: str | 
         head.append(f" {f.commitment}", style="bold")
         if f.model:
             head.append(f" · {f.model}")
-        head.append(f" · since {iso(f.since)[:16].replace('T', ' ')}", style="dim")
+        head.append(f" · since {minute(f.since)}", style="dim")
         if resolved:
-            head.append(f" until {iso(f.until)[:16].replace('T', ' ')}", style="dim")
+            head.append(f" until {minute(f.until)}", style="dim")
         elif f.due:
-            head.append(f" · due {iso(f.due)[:16].replace('T', ' ')}", style="yellow")
+            head.append(f" · due {minute(f.due)}", style="yellow")
         console.print(head)
         console.print(Padding(Text(f.message, style="dim" if resolved else ""), (0, 0, 0, 10)))
     summary = Text("\nsummary: ")

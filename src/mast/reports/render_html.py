@@ -11,7 +11,7 @@ from typing import Any
 
 from mast.reports import charts
 from mast.reports.model import Report
-from mast.vocabulary import iso
+from mast.vocabulary import minute
 
 
 def _day(value: datetime | None) -> str:
@@ -19,7 +19,7 @@ def _day(value: datetime | None) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return "—" if value is None else iso(value)[:16].replace("T", " ")
+    return "—" if value is None else minute(value)
 
 
 def generic_html(value: Any) -> str:
