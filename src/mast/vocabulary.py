@@ -114,6 +114,14 @@ class Duration:
             return v
         return v.tdelta + timedelta(days=float(v.years) * 365.25 + float(v.months) * 30.436875)
 
+    def calendar(self) -> tuple[float, timedelta]:
+        """(months, the rest): the calendar part (years as 12 months) apart from the fixed
+        one, for comparisons that must hold whatever a month's length."""
+        v = self._value
+        if isinstance(v, timedelta):
+            return 0.0, v
+        return float(v.years) * 12 + float(v.months), v.tdelta
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Duration) and self.approx() == other.approx()
 

@@ -53,8 +53,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-import isodate
-
 from mast.framework.implication import compare
 from mast.framework.versions import match_elements
 from mast.framework.model import Commitment, Element, EscapeClause, Framework, Requirement, Standard, Threshold
@@ -172,9 +170,9 @@ def diff_frameworks(old: Framework, new: Framework) -> FrameworkDiff:
     for o, n in match_elements(old.escape_clauses, new.escape_clauses):
         _pair(out, "escape_clause", o, n, _escape_clause)
     amendment = _Emitter(out, "amendment", "amendment", None)
-    _roles(amendment, old.amendment.approvals, new.amendment.approvals)
+    _names(amendment, "approvals", old.amendment.approvals, new.amendment.approvals)
     _duration(amendment, "notice", old.amendment.notice, new.amendment.notice, longer="strengthened", unset="zero")
-    _roles(_Emitter(out, "determinations", "determinations", None),
+    _names(_Emitter(out, "determinations", "determinations", None), "approvals",
            old.determinations.approvals, new.determinations.approvals)
     framework = _Emitter(out, "framework", "framework", None)
     _text(framework, "id", old.framework.id, new.framework.id)
@@ -315,18 +313,17 @@ def _commitment(emit: _Emitter, old: Commitment, new: Commitment, renames: _Rena
 
 
 def _escape_clause(emit: _Emitter, old: EscapeClause, new: EscapeClause) -> None:
-    for name in sorted(set(old.notify) - set(new.notify)):
-        emit("weakened", f"notify.{name}", name, None)
-    for name in sorted(set(new.notify) - set(old.notify)):
-        emit("strengthened", f"notify.{name}", None, name)
+    _names(emit, "notify", old.notify, new.notify)
     _duration(emit, "within", old.within, new.within, longer="weakened", unset="unbounded")
 
 
-def _roles(emit: _Emitter, old: list[str], new: list[str]) -> None:
-    for role in sorted(set(old) - set(new)):
-        emit("weakened", f"approvals.{role}", role, None)
-    for role in sorted(set(new) - set(old)):
-        emit("strengthened", f"approvals.{role}", None, role)
+def _names(emit: _Emitter, field: str, old: list[str], new: list[str]) -> None:
+    """A list of who must be told or must sign (`notify`, `approvals`): each name dropped
+    weakens the promise, each added strengthens it, one change a name (`field.name`)."""
+    for name in sorted(set(old) - set(new)):
+        emit("weakened", f"{field}.{name}", name, None)
+    for name in sorted(set(new) - set(old)):
+        emit("strengthened", f"{field}.{name}", None, name)
 
 
 # ---------------------------------------------------------------- fields
@@ -375,7 +372,7 @@ def _duration_order(old: Duration | None, new: Duration | None, unset: str) -> s
         if old is None and new is None:
             return "equal"
         return "longer" if (old is None) == (unset == "zero") else "shorter"
-    (old_months, old_rest), (new_months, new_rest) = _calendar(old), _calendar(new)
+    (old_months, old_rest), (new_months, new_rest) = old.calendar(), new.calendar()
     signs = set()
     for month_days in (28, 31):
         delta = new_rest - old_rest + timedelta(days=(new_months - old_months) * month_days)
@@ -387,14 +384,6 @@ def _duration_order(old: Duration | None, new: Duration | None, unset: str) -> s
     if signs <= {0, -1}:
         return "shorter"
     return "ambiguous"
-
-
-def _calendar(duration: Duration) -> tuple[float, timedelta]:
-    """(months, the rest) of a duration, years counted as 12 months."""
-    value = isodate.parse_duration(duration.text)
-    if isinstance(value, timedelta):
-        return 0.0, value
-    return float(value.years) * 12 + float(value.months), value.tdelta
 
 
 def _dump(element: Element) -> dict[str, Any]:
