@@ -34,6 +34,7 @@ from mast.engine.rules.invariants import invariant_findings
 from mast.engine.rules.roadmap import roadmap_findings
 from mast.engine.timeline import END, clip
 from mast.framework.model import Framework
+from mast.framework.versions import in_effect_order
 from mast.vocabulary import Stage
 
 _KIND_ORDER = {k: i for i, k in enumerate(FINDING_KINDS)}
@@ -68,8 +69,7 @@ def assess(
 
 def _assess(framework: Framework | Sequence[Framework], records: Sequence[Any], as_of: datetime,
             history: bool, roadmaps: Sequence[Any] | None = None) -> Assessment:
-    versions = sorted([framework] if isinstance(framework, Framework) else list(framework),
-                      key=lambda f: f.effective)
+    versions = in_effect_order([framework] if isinstance(framework, Framework) else framework)
     if not versions:
         raise ValueError("assess needs at least one framework version")
     facts = Facts(records, as_of)

@@ -16,15 +16,22 @@ from typing import TypeVar
 from mast.framework.model import Element, Framework
 
 
+def in_effect_order(frameworks: Sequence[Framework]) -> list[Framework]:
+    """Versions in the order they take effect; of two with the same `effective`, the one
+    published later (later in `frameworks`, which is log order) comes later (the sort is
+    stable), so it is the one in force."""
+    return sorted(frameworks, key=lambda f: f.effective)
+
+
 def framework_in_force(frameworks: Sequence[Framework], at: datetime) -> Framework | None:
     """The published version with the greatest `effective` at or before `at` (the later
     publication wins a tie); a moment before every version gets the earliest version, so that
     backfilled history is still checked against something."""
     if not frameworks:
         return None
-    ordered = sorted(enumerate(frameworks), key=lambda p: (p[1].effective, p[0]))
-    in_force = [f for _, f in ordered if f.effective <= at]
-    return in_force[-1] if in_force else ordered[0][1]
+    ordered = in_effect_order(frameworks)
+    in_force = [f for f in ordered if f.effective <= at]
+    return in_force[-1] if in_force else ordered[0]
 
 
 #: the kinds of framework element a `renamed_from` can rename, as `renamed_ids` names them

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from mast.errors import Problem
 from mast.framework.model import Framework
-from mast.framework.versions import element_ids, framework_in_force, renamed_ids
+from mast.framework.versions import element_ids, framework_in_force, in_effect_order, renamed_ids
 from mast.records.canonical import canonical_bytes, record_id, sha256_hex
 from mast.records.kinds import (
     DeterminationRecord,
@@ -212,7 +212,7 @@ def _rename_hint(frameworks: Sequence[Framework], in_force: Framework, kind: str
     Records are checked by the version in force at their time, so records made before a
     rename keep working under the old id; a record for a later moment must use the new id,
     and the message says which."""
-    ordered = [f for _, f in sorted(enumerate(frameworks), key=lambda p: (p[1].effective, p[0]))]
+    ordered = in_effect_order(frameworks)
     k = next(i for i, f in enumerate(ordered) if f is in_force)
     noun, here = _NOUNS[kind], f"{in_force.id} {in_force.version}"
     earlier = [j for j in range(k) if name in element_ids(ordered[j], kind)]

@@ -20,7 +20,7 @@ from mast.evidence.show import lines_of
 from mast.framework.diff import Change, FrameworkDiff, diff_frameworks
 from mast.framework.expressions import parse_expression
 from mast.framework.model import Framework
-from mast.framework.versions import framework_in_force
+from mast.framework.versions import framework_in_force, in_effect_order
 from mast.reports import model as m
 from mast.reports.redaction import SECTIONS, View, Withheld, counts, make_view, redact_framework
 from mast.vocabulary import Audience
@@ -282,7 +282,7 @@ def _changes(view: View, frameworks: Sequence[Framework], facts: Facts, start: d
     def within(at: datetime) -> bool:
         return start < at <= end
 
-    versions = sorted(view.frameworks, key=lambda f: f.effective)
+    versions = in_effect_order(view.frameworks)
     for i, fw in enumerate(versions):
         if not within(fw.effective):
             continue
