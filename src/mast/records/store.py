@@ -32,7 +32,7 @@ import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from sqlalchemy import (
     Column,
@@ -280,10 +280,8 @@ class Store:
         sha = hashlib.sha256
         with self.engine.connect() as conn:
             refs = _refs_by_index(conn)
-            for first, _count, kinds, blob in _chunks(conn):
-                bodies = bundles.split(blob)
-                for k, (body, kind) in enumerate(zip(bodies, kinds.split(","))):
-                    yield first + k, sha(body).hexdigest(), kind, refs.get(first + k)
+            for index, kind, body in _stored(conn):
+                yield index, sha(body).hexdigest(), kind, refs.get(index)
 
     def bodies(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, str, bytes]]:
         """(index, id, canonical bytes) in log order: the log's leaves, unparsed."""
@@ -295,10 +293,8 @@ class Store:
         """(index, canonical bytes) of the entries of one kind, unparsed and without ids: for
         a reader that needs a field or two of many records (e.g. which files were imported)."""
         with self.engine.connect() as conn:
-            for first, _count, kinds, blob in _chunks(conn, kind=kind):
-                for k, (body, its) in enumerate(zip(bundles.split(blob), kinds.split(","))):
-                    if its == kind:
-                        yield first + k, body
+            for index, _kind, body in _stored(conn, kind=kind):
+                yield index, body
 
     def entries(self, kind: str | None = None) -> Iterator[Entry]:
         """Every entry in log order (only those of `kind`, if given)."""
@@ -339,10 +335,8 @@ class Store:
 
     def _bodies(self, start: int, end: int | None) -> Iterator[tuple[int, bytes]]:
         with self.engine.connect() as conn:
-            for first, _count, _kinds, blob in _chunks(conn, start, end):
-                for k, body in enumerate(bundles.split(blob)):
-                    if start <= first + k and (end is None or first + k < end):
-                        yield first + k, body
+            for index, _kind, body in _stored(conn, start, end):
+                yield index, body
 
     def _entries(self, kind: str | None) -> list[Entry]:
         return [Entry(index, id_, record) for index, id_, record in self._parsed(kind, with_ids=True)]
@@ -354,10 +348,8 @@ class Store:
         validate = record_adapter.validate_json
         out: list[tuple[int, str, Record]] = []
         with self.engine.connect() as conn, gc_paused():
-            for first, _count, kinds, blob in _chunks(conn, kind=kind):
-                for k, (body, its) in enumerate(zip(bundles.split(blob), kinds.split(","))):
-                    if kind is None or its == kind:
-                        out.append((first + k, sha(body).hexdigest() if with_ids else "", validate(body)))
+            for index, _kind, body in _stored(conn, kind=kind):
+                out.append((index, sha(body).hexdigest() if with_ids else "", validate(body)))
         return out
 
 
@@ -387,6 +379,17 @@ def _chunks(conn: Connection, start: int = 0, end: int | None = None,
         sql += " WHERE " + " AND ".join(where)
     for first, count, kinds, blob in conn.exec_driver_sql(sql + " ORDER BY first", tuple(params)):
         yield first, count, kinds, bytes(blob)
+
+
+def _stored(conn: Connection, start: int = 0, end: int | None = None,
+            kind: str | None = None) -> Iterator[tuple[int, str, bytes]]:
+    """(index, kind, body) of the entries [start, end) (of `kind`, if given), in log order:
+    the chunks unframed — the one place that reads entries out of them."""
+    for first, _count, kinds, blob in _chunks(conn, start, end, kind):
+        for k, (body, its) in enumerate(zip(bundles.split(blob), kinds.split(","))):
+            index = first + k
+            if index >= start and (end is None or index < end) and (kind is None or its == kind):
+                yield index, its, body
 
 
 def _refs_by_index(conn: Connection) -> dict[int, str]:
@@ -427,11 +430,10 @@ def _already_recorded(conn: Connection, bodies: Sequence[bytes], since: int) -> 
     same id), in batch order."""
     position = {body: i for i, body in enumerate(bodies)}
     found: dict[int, int] = {}
-    for first, _count, _kinds, blob in _chunks(conn, since):
-        for k, body in enumerate(bundles.split(blob)):
-            i = position.get(body)
-            if i is not None and first + k >= since:
-                found.setdefault(i, first + k)
+    for index, _kind, body in _stored(conn, since):
+        i = position.get(body)
+        if i is not None:
+            found.setdefault(i, index)
     return [Problem("<records>", None, None, f"records[{i}]: already recorded at index {index}")
             for i, index in sorted(found.items())]
 
